@@ -1,0 +1,145 @@
+//! Layer 2: kinds, request ids (u32, rewritten in place with the CRC fixed),
+//! heartbeats and goaway.
+
+use std::time::Duration;
+
+use bytes::{BufMut, BytesMut};
+use xprotocol_core::{Error, FrameHead, FrameKind, IdWidth, Multiplexing};
+
+use crate::header::{BoltHeader, PROTO_V1, cmd_code, command_type, crc32};
+use crate::{BoltCodec, PROTOCOL};
+
+/// The fixed header of a whole frame (the splitter has delimited it).
+pub(crate) fn whole_header(frame: &[u8]) -> Result<BoltHeader, Error> {
+    let header = BoltHeader::parse(frame)?.ok_or(Error::Malformed {
+        protocol: PROTOCOL,
+        field: "fixed header",
+        reason: "frame shorter than its fixed header",
+    })?;
+    if header.frame_len() != frame.len() as u64 {
+        return Err(Error::Malformed {
+            protocol: PROTOCOL,
+            field: "frame length",
+            reason: "length fields disagree with the frame's size",
+        });
+    }
+    Ok(header)
+}
+
+/// The kind of frame a header describes.
+pub(crate) fn kind_of(header: &BoltHeader) -> Result<FrameKind, Error> {
+    let ty = header.command_type;
+    Ok(match (header.cmd_code, ty) {
+        (cmd_code::HEARTBEAT, command_type::RESPONSE) => FrameKind::HeartbeatResponse,
+        (cmd_code::HEARTBEAT, _) => FrameKind::HeartbeatRequest,
+        (cmd_code::GOAWAY, _) => FrameKind::GoAway,
+        (cmd_code::REQUEST | cmd_code::RESPONSE, command_type::RESPONSE) => FrameKind::Response,
+        (cmd_code::REQUEST | cmd_code::RESPONSE, command_type::ONEWAY) => FrameKind::OnewayRequest,
+        (cmd_code::REQUEST | cmd_code::RESPONSE, _) => FrameKind::Request,
+        _ => return Err(Error::Unsupported { protocol: PROTOCOL, what: "command code" }),
+    })
+}
+
+/// Append `header` (an empty frame: no class, header map or content) and its CRC.
+pub(crate) fn write_empty_frame(header: &BoltHeader, dst: &mut BytesMut) {
+    let start = dst.len();
+    header.write(dst);
+    if header.has_crc() {
+        let crc = crc32([&dst[start..]]);
+        dst.put_u32(crc);
+    }
+}
+
+impl Multiplexing for BoltCodec {
+    fn id_width(&self) -> IdWidth {
+        IdWidth::U32
+    }
+
+    fn frame_head(&self, frame: &[u8]) -> Result<FrameHead, Error> {
+        let header = whole_header(frame)?;
+        Ok(FrameHead {
+            kind: kind_of(&header)?,
+            request_id: u64::from(header.request_id),
+            timeout: header
+                .timeout
+                .and_then(|ms| u64::try_from(ms).ok())
+                .filter(|&ms| ms > 0)
+                .map(Duration::from_millis),
+            status: header.status.map(u32::from),
+        })
+    }
+
+    fn request_id(&self, frame: &[u8]) -> Result<u64, Error> {
+        Ok(u64::from(whole_header(frame)?.request_id))
+    }
+
+    fn set_request_id(&self, frame: &mut [u8], id: u64) -> Result<(), Error> {
+        let id = u32::try_from(id).map_err(|_| Error::IdOutOfRange { protocol: PROTOCOL, id, bits: 32 })?;
+        let header = whole_header(frame)?;
+        let at = header.layout().id_at();
+        frame[at..at + 4].copy_from_slice(&id.to_be_bytes());
+        if header.has_crc() {
+            let end = frame.len() - 4;
+            let crc = crc32([&frame[..end]]);
+            frame[end..].copy_from_slice(&crc.to_be_bytes());
+        }
+        Ok(())
+    }
+
+    /// The reply mirrors the request's version, ver1, switch (CRC), ver2 and codec.
+    fn heartbeat_reply(&self, request: &[u8], dst: &mut BytesMut) -> Result<(), Error> {
+        let req = whole_header(request)?;
+        if kind_of(&req)? != FrameKind::HeartbeatRequest {
+            return Err(Error::WrongFrameKind {
+                protocol: PROTOCOL,
+                operation: "heartbeat_reply",
+                expected: "a heartbeat request",
+            });
+        }
+        let reply = BoltHeader {
+            command_type: command_type::RESPONSE,
+            cmd_code: cmd_code::HEARTBEAT,
+            timeout: None,
+            status: Some(0),
+            class_len: 0,
+            header_len: 0,
+            content_len: 0,
+            ..req
+        };
+        write_empty_frame(&reply, dst);
+        Ok(())
+    }
+
+    /// A v1 heartbeat: cmdcode 0, codec 1 (hessian2), timeout −1.
+    fn heartbeat_request(&self, id: u64, dst: &mut BytesMut) -> Result<(), Error> {
+        self.control_request(cmd_code::HEARTBEAT, id, -1, dst)
+    }
+
+    /// A v1 goaway request: cmdcode 100, timeout 0.
+    fn goaway(&self, id: u64, dst: &mut BytesMut) -> Result<(), Error> {
+        self.control_request(cmd_code::GOAWAY, id, 0, dst)
+    }
+}
+
+impl BoltCodec {
+    fn control_request(&self, cmd: u16, id: u64, timeout: i32, dst: &mut BytesMut) -> Result<(), Error> {
+        let request_id = u32::try_from(id).map_err(|_| Error::IdOutOfRange { protocol: PROTOCOL, id, bits: 32 })?;
+        let header = BoltHeader {
+            proto: PROTO_V1,
+            ver1: None,
+            command_type: command_type::REQUEST,
+            cmd_code: cmd,
+            ver2: 1,
+            request_id,
+            codec: crate::codec_id::HESSIAN2,
+            switch: None,
+            timeout: Some(timeout),
+            status: None,
+            class_len: 0,
+            header_len: 0,
+            content_len: 0,
+        };
+        write_empty_frame(&header, dst);
+        Ok(())
+    }
+}

@@ -1,0 +1,86 @@
+//! Named facts about one frame, for operators (`xproto decode`), logs and
+//! conformance tests. Not on the hot path: building facts allocates.
+
+/// One fact's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactValue {
+    /// Absent.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// Text (lossily decoded when the wire bytes were not UTF-8).
+    Str(String),
+    /// An ordered map of text to facts.
+    Map(Vec<(String, FactValue)>),
+}
+
+impl From<bool> for FactValue {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+impl From<i64> for FactValue {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<&str> for FactValue {
+    fn from(v: &str) -> Self {
+        Self::Str(v.to_owned())
+    }
+}
+impl From<&[u8]> for FactValue {
+    fn from(v: &[u8]) -> Self {
+        Self::Str(String::from_utf8_lossy(v).into_owned())
+    }
+}
+impl<T: Into<Self>> From<Option<T>> for FactValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+/// The facts of one frame, in a stable order, keyed by the names the shared
+/// test vectors use (`kind`, `request_id`, …).
+///
+/// ```
+/// use xprotocol_core::{FactValue, Facts};
+/// let mut facts = Facts::new("bolt");
+/// facts.push("request_id", 7i64);
+/// assert_eq!(facts.get("request_id"), Some(&FactValue::Int(7)));
+/// assert_eq!(facts.get("protocol"), Some(&FactValue::Str("bolt".into())));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Facts {
+    entries: Vec<(&'static str, FactValue)>,
+}
+
+impl Facts {
+    /// Facts starting with `"protocol": protocol`.
+    pub fn new(protocol: &str) -> Self {
+        let mut facts = Self { entries: Vec::with_capacity(24) };
+        facts.push("protocol", protocol);
+        facts
+    }
+
+    /// Add (or replace) a fact.
+    pub fn push(&mut self, name: &'static str, value: impl Into<FactValue>) {
+        let value = value.into();
+        match self.entries.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((name, value)),
+        }
+    }
+
+    /// A fact by name.
+    pub fn get(&self, name: &str) -> Option<&FactValue> {
+        self.entries.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// All facts in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &FactValue)> {
+        self.entries.iter().map(|(n, v)| (*n, v))
+    }
+}
