@@ -11,7 +11,6 @@
 /// assert_eq!(tight.max_header_entries, Limits::default().max_header_entries);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Largest whole frame accepted, in bytes (default 16 MiB).
     pub max_frame_len: usize,

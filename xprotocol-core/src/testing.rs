@@ -18,6 +18,8 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
+pub mod vectors;
+
 use crate::{Codec, Error, FrameHead, FrameKind, HeaderEdit, Limits, LocalStatus, Needed, Split};
 
 /// Runs the conformance checks against one codec.

@@ -1,0 +1,110 @@
+//! The shared real-peer vectors (`shared/vectors/*.json`): loading them and
+//! comparing a codec's facts with their `expect` objects.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::{FactValue, Facts};
+
+/// One vector: a frame some third-party library produced, and its facts.
+#[derive(Debug, Clone)]
+pub struct Vector {
+    /// The vector's name (the file stem).
+    pub id: String,
+    /// The frame bytes.
+    pub frame: Vec<u8>,
+    /// The facts the frame must decode to (`null` means "reported as absent").
+    pub expect: serde_json::Map<String, Value>,
+}
+
+/// The vectors directory: `$XPROTOCOL_VECTORS`, else `shared/vectors` beside the
+/// workspace that contains `manifest_dir`.
+///
+/// # Panics
+/// When the directory does not exist: conformance tests must fail, not skip.
+pub fn vectors_dir(manifest_dir: &str) -> PathBuf {
+    let dir = std::env::var_os("XPROTOCOL_VECTORS").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(manifest_dir)
+            .ancestors()
+            .map(|a| a.join("../shared/vectors"))
+            .find(|p| p.is_dir())
+            .unwrap_or_else(|| PathBuf::from("../shared/vectors"))
+    });
+    assert!(dir.is_dir(), "shared vectors not found at {} (set XPROTOCOL_VECTORS)", dir.display());
+    dir
+}
+
+/// Every vector whose file name starts with `prefix` (e.g. `"bolt-"`), sorted by name.
+///
+/// # Panics
+/// On an unreadable or malformed vector file, or when none match.
+pub fn load(manifest_dir: &str, prefix: &str) -> Vec<Vector> {
+    let dir = vectors_dir(manifest_dir);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no {prefix}* vectors in {}", dir.display());
+    paths.iter().map(|p| parse(p)).collect()
+}
+
+fn parse(path: &Path) -> Vector {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let hex = json["frame_hex"].as_str().unwrap_or_else(|| panic!("{}: no frame_hex", path.display()));
+    let frame = decode_hex(hex).unwrap_or_else(|| panic!("{}: bad frame_hex", path.display()));
+    if let Some(len) = json["frame_length"].as_u64() {
+        assert_eq!(frame.len() as u64, len, "{}: frame_length", path.display());
+    }
+    Vector {
+        id: json["id"].as_str().unwrap_or_default().to_owned(),
+        frame,
+        expect: json["expect"].as_object().cloned().unwrap_or_default(),
+    }
+}
+
+/// Decode a hex string (upper or lower case).
+pub fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    let hex = hex.as_bytes();
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    hex.chunks(2)
+        .map(|pair| {
+            let digit = |c: u8| (c as char).to_digit(16);
+            Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
+        })
+        .collect()
+}
+
+/// A fact as JSON.
+pub fn fact_to_json(value: &FactValue) -> Value {
+    match value {
+        FactValue::Null => Value::Null,
+        FactValue::Bool(b) => Value::Bool(*b),
+        FactValue::Int(i) => Value::from(*i),
+        FactValue::Str(s) => Value::String(s.clone()),
+        FactValue::Map(entries) => {
+            Value::Object(entries.iter().map(|(k, v)| (k.clone(), fact_to_json(v))).collect())
+        }
+    }
+}
+
+/// The keys of `expect` whose value differs from the facts (a missing fact
+/// counts as `null`), as `(key, expected, actual)`, skipping `skip` keys.
+pub fn mismatches(facts: &Facts, expect: &serde_json::Map<String, Value>, skip: &[&str]) -> Vec<(String, Value, Value)> {
+    expect
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .filter_map(|(key, want)| {
+            let got = facts.get(key).map_or(Value::Null, fact_to_json);
+            (got != *want).then(|| (key.clone(), want.clone(), got))
+        })
+        .collect()
+}
