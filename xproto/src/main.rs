@@ -1,1 +1,159 @@
-fn main() {}
+//! `xproto`: the operator CLI of xprotocol. Decode captured frames into facts,
+//! rewrite request ids, and transcode frames to and from HTTP/2 messages.
+
+mod codecs;
+mod decode;
+mod error;
+mod http2;
+mod input;
+mod rewrite;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub(crate) use codecs::builtin_registry;
+pub(crate) use error::CliError;
+
+/// Exit statuses, also printed by `--help`.
+const EXIT_STATUSES: &str = "\
+Exit status:
+  0  success
+  1  bad input (malformed or incomplete frame, unknown protocol, bad JSON, id out of range)
+  2  usage error
+  3  the protocol does not support the operation";
+
+/// Inspect and transform RPC frames (SOFA Bolt, …) with the xprotocol codecs.
+#[derive(Debug, Parser)]
+#[command(name = "xproto", version, about, after_long_help = EXIT_STATUSES)]
+struct Cli {
+    /// The sub-command.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The sub-commands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Split a byte stream into frames and print their facts as JSON.
+    ///
+    /// Prints one document, `{"frames":[FACTS,…],"consumed":N,"incomplete":bool}`:
+    /// `consumed` counts the bytes up to the end of the last whole frame and
+    /// `incomplete` says the input ends inside a frame. On a malformed frame the
+    /// frames before it are printed, and the error goes to stderr (status 1).
+    #[command(after_long_help = EXIT_STATUSES)]
+    Decode {
+        /// Input file; `-` or nothing reads stdin.
+        file: Option<PathBuf>,
+        /// Use this codec instead of detecting the protocol.
+        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        protocol: Option<String>,
+    },
+    /// Read exactly one frame on stdin and write it with request id ID on stdout.
+    #[command(after_long_help = EXIT_STATUSES)]
+    RewriteId {
+        /// The new request id (must fit the protocol's id field).
+        id: u64,
+        /// Use this codec instead of detecting the protocol.
+        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        protocol: Option<String>,
+    },
+    /// Read exactly one frame on stdin and print it as an HTTP/2 message in JSON.
+    ///
+    /// The document is `{"message":"request"|"response","headers":{…},"body_hex":"…"}`;
+    /// `headers` starts with the pseudo-headers, then every header in order; a
+    /// header value is a string, or an array of strings when the name repeats.
+    #[command(name = "to-http2", after_long_help = EXIT_STATUSES)]
+    ToHttp2 {
+        /// Use this codec instead of detecting the protocol.
+        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        protocol: Option<String>,
+    },
+    /// Read the JSON of `to-http2` on stdin and write the frame it describes.
+    #[command(name = "from-http2", after_long_help = EXIT_STATUSES)]
+    FromHttp2 {
+        /// The protocol of the frame to build.
+        #[arg(value_name = "PROTO", value_parser = codecs::parse_protocol)]
+        protocol: String,
+    },
+    /// List the built-in codecs and the layers each supports.
+    #[command(after_long_help = EXIT_STATUSES)]
+    Protocols,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xproto: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Run one sub-command.
+fn run(command: Command) -> Result<(), CliError> {
+    let registry = builtin_registry();
+    match command {
+        Command::Decode { file, protocol } => {
+            decode::run(&registry, file.as_deref(), protocol.as_deref())
+        }
+        Command::RewriteId { id, protocol } => rewrite::run(&registry, id, protocol.as_deref()),
+        Command::ToHttp2 { protocol } => http2::to_http2(&registry, protocol.as_deref()),
+        Command::FromHttp2 { protocol } => http2::from_http2(&registry, &protocol),
+        Command::Protocols => codecs::list(&registry),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use xprotocol_core::Error;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn unsupported_codec_error_exits_3() {
+        let e = CliError::from(Error::Unsupported {
+            protocol: "bolt",
+            what: "goaway",
+        });
+        assert_eq!(e.exit_code(), 3);
+        let e = CliError::Codec {
+            context: "frame 1 at offset 0: ".into(),
+            source: Error::Unsupported {
+                protocol: "bolt",
+                what: "command code",
+            },
+        };
+        assert_eq!(e.exit_code(), 3);
+    }
+
+    #[test]
+    fn missing_layer_exits_3() {
+        let e = CliError::MissingLayer {
+            protocol: "hsf".into(),
+            layer: "transcoding",
+        };
+        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.to_string(), "hsf: transcoding is not supported");
+    }
+
+    #[test]
+    fn other_errors_exit_1() {
+        let e = CliError::from(Error::IdOutOfRange {
+            protocol: "bolt",
+            id: 1 << 32,
+            bits: 32,
+        });
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(CliError::Input("x".into()).exit_code(), 1);
+    }
+}

@@ -55,7 +55,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// The frame's checksum does not match its content.
-    #[error("{protocol}: checksum mismatch: frame carries {found:#010x}, computed {computed:#010x}")]
+    #[error(
+        "{protocol}: checksum mismatch: frame carries {found:#010x}, computed {computed:#010x}"
+    )]
     ChecksumMismatch {
         /// Protocol name.
         protocol: &'static str,

@@ -13,7 +13,7 @@ pub enum FactValue {
     /// Text (lossily decoded when the wire bytes were not UTF-8).
     Str(String),
     /// An ordered map of text to facts.
-    Map(Vec<(String, FactValue)>),
+    Map(Vec<(String, Self)>),
 }
 
 impl From<bool> for FactValue {
@@ -42,6 +42,26 @@ impl<T: Into<Self>> From<Option<T>> for FactValue {
     }
 }
 
+#[cfg(feature = "json")]
+impl FactValue {
+    /// The value as JSON (maps keep their order with serde_json's `preserve_order`).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Self::Null => Value::Null,
+            Self::Bool(b) => Value::Bool(*b),
+            Self::Int(i) => Value::from(*i),
+            Self::Str(s) => Value::String(s.clone()),
+            Self::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// The facts of one frame, in a stable order, keyed by the names the shared
 /// test vectors use (`kind`, `request_id`, …).
 ///
@@ -60,7 +80,9 @@ pub struct Facts {
 impl Facts {
     /// Facts starting with `"protocol": protocol`.
     pub fn new(protocol: &str) -> Self {
-        let mut facts = Self { entries: Vec::with_capacity(24) };
+        let mut facts = Self {
+            entries: Vec::with_capacity(24),
+        };
         facts.push("protocol", protocol);
         facts
     }
@@ -76,7 +98,20 @@ impl Facts {
 
     /// A fact by name.
     pub fn get(&self, name: &str) -> Option<&FactValue> {
-        self.entries.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The facts as one JSON object, in order.
+    #[cfg(feature = "json")]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_json()))
+                .collect(),
+        )
     }
 
     /// All facts in order.

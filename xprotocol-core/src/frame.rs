@@ -28,7 +28,10 @@ pub struct Frame {
 impl Frame {
     /// Wrap a whole frame.
     pub fn new(bytes: Bytes) -> Self {
-        Self { bytes, route: OnceLock::new() }
+        Self {
+            bytes,
+            route: OnceLock::new(),
+        }
     }
 
     /// The frame's bytes.

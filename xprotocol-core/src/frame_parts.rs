@@ -34,7 +34,14 @@ impl FrameParts {
     /// No pieces.
     pub const fn new() -> Self {
         Self {
-            parts: [Bytes::new(), Bytes::new(), Bytes::new(), Bytes::new(), Bytes::new(), Bytes::new()],
+            parts: [
+                Bytes::new(),
+                Bytes::new(),
+                Bytes::new(),
+                Bytes::new(),
+                Bytes::new(),
+                Bytes::new(),
+            ],
             first: 0,
             end: 0,
         }
@@ -49,7 +56,10 @@ impl FrameParts {
         if piece.is_empty() {
             return;
         }
-        assert!(self.end < MAX_FRAME_PARTS, "FrameParts holds at most {MAX_FRAME_PARTS} pieces");
+        assert!(
+            self.end < MAX_FRAME_PARTS,
+            "FrameParts holds at most {MAX_FRAME_PARTS} pieces"
+        );
         self.parts[self.end] = piece;
         self.end += 1;
     }

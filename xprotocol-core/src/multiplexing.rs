@@ -54,7 +54,10 @@ impl FrameKind {
 
     /// True for frames a client sends (requests, one-way requests, heartbeat requests).
     pub fn is_request(self) -> bool {
-        matches!(self, Self::Request | Self::OnewayRequest | Self::HeartbeatRequest)
+        matches!(
+            self,
+            Self::Request | Self::OnewayRequest | Self::HeartbeatRequest
+        )
     }
 
     /// True when the peer must answer this frame.
@@ -109,7 +112,11 @@ impl IdWidth {
 
     /// Largest id the field holds.
     pub const fn max(self) -> u64 {
-        if self.0 == 64 { u64::MAX } else { (1u64 << self.0) - 1 }
+        if self.0 == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.0) - 1
+        }
     }
 
     /// True when `id` fits the field.
@@ -143,7 +150,10 @@ impl RequestIdGenerator {
 
     /// A generator whose first id is `first` (wrapped into the width).
     pub fn starting_at(width: IdWidth, first: u64) -> Self {
-        Self { next: first & width.max(), width }
+        Self {
+            next: first & width.max(),
+            width,
+        }
     }
 
     /// The next id; after `width.max()` comes 0.
@@ -206,7 +216,9 @@ pub trait Multiplexing: Send + Sync {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn rewrite_request_id(mux: &dyn Multiplexing, frame: Bytes, id: u64) -> Result<Bytes, Error> {
-    let mut owned = frame.try_into_mut().unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+    let mut owned = frame
+        .try_into_mut()
+        .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
     mux.set_request_id(&mut owned, id)?;
     Ok(owned.freeze())
 }

@@ -91,7 +91,9 @@ impl RouteHeaders {
     }
 
     fn text<'a>(&'a self, field: &'a Option<Text>) -> Option<&'a str> {
-        field.as_ref().and_then(|t| std::str::from_utf8(self.bytes(t)).ok())
+        field
+            .as_ref()
+            .and_then(|t| std::str::from_utf8(self.bytes(t)).ok())
     }
 
     /// The service, when present and UTF-8.
@@ -117,7 +119,9 @@ impl RouteHeaders {
 
     /// The protocol headers as raw byte pairs, in wire order.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.headers.iter().map(|(k, v)| (self.bytes(k), self.bytes(v)))
+        self.headers
+            .iter()
+            .map(|(k, v)| (self.bytes(k), self.bytes(v)))
     }
 
     /// The first header named `key`, when its value is UTF-8.

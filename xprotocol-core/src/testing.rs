@@ -4,12 +4,16 @@
 //! Each check panics with a message naming the codec, the check and the detail
 //! that failed, like `assert!`, so it reads naturally inside `#[test]` functions.
 //!
-//! ```ignore
-//! let kit = Conformance::new(&codec);
-//! for frame in my_frames() {
-//!     kit.check_frame(&frame); // split, chunked feeding, ids, HTTP/2, mutation, replies
+//! ```no_run
+//! use xprotocol_core::{Codec, testing::Conformance};
+//!
+//! fn conformance(codec: &dyn Codec, my_frames: &[Vec<u8>]) {
+//!     let kit = Conformance::new(codec);
+//!     for frame in my_frames {
+//!         kit.check_frame(frame); // split, chunked feeding, ids, HTTP/2, mutation, replies
+//!     }
+//!     kit.check_arbitrary_inputs(my_frames, 2_000); // proptest: never panics, respects limits
 //! }
-//! kit.check_arbitrary_input(&seeds, 2_000); // proptest: never panics, respects limits
 //! ```
 
 use std::hint::black_box;
@@ -31,14 +35,19 @@ pub struct Conformance<'a> {
 
 impl std::fmt::Debug for Conformance<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conformance").field("codec", &self.codec.name()).finish()
+        f.debug_struct("Conformance")
+            .field("codec", &self.codec.name())
+            .finish()
     }
 }
 
 impl<'a> Conformance<'a> {
     /// A kit for `codec`, assuming it was built with the default [`Limits`].
     pub fn new(codec: &'a dyn Codec) -> Self {
-        Self { codec, limits: Limits::default() }
+        Self {
+            codec,
+            limits: Limits::default(),
+        }
     }
 
     /// A kit for a codec built with `limits`.
@@ -71,7 +80,12 @@ impl<'a> Conformance<'a> {
     /// Sniffing: the whole frame matches; every prefix is `Match` or `NeedMore`, never `NoMatch`.
     pub fn check_probe(&self, frame: &[u8]) {
         let framing = self.codec.framing();
-        assert_eq!(framing.probe(frame), crate::Probe::Match, "{}: probe of a whole frame", self.name());
+        assert_eq!(
+            framing.probe(frame),
+            crate::Probe::Match,
+            "{}: probe of a whole frame",
+            self.name()
+        );
         for k in 0..frame.len() {
             assert_ne!(
                 framing.probe(&frame[..k]),
@@ -88,20 +102,34 @@ impl<'a> Conformance<'a> {
     pub fn check_split(&self, frame: &[u8]) {
         let framing = self.codec.framing();
         let len = frame.len();
-        assert_eq!(framing.split_frame(frame), Ok(Split::Complete(len)), "{}: whole frame", self.name());
+        assert_eq!(
+            framing.split_frame(frame),
+            Ok(Split::Complete(len)),
+            "{}: whole frame",
+            self.name()
+        );
         for k in 0..len {
             match framing.split_frame(&frame[..k]) {
                 Ok(Split::Incomplete(Needed::Exact(n))) => {
                     assert_eq!(k + n, len, "{}: exact count at prefix {k}", self.name())
                 }
                 Ok(Split::Incomplete(Needed::AtLeast(n))) => {
-                    assert!(n >= 1 && k + n <= len, "{}: lower bound {n} at prefix {k} of {len}", self.name())
+                    assert!(
+                        n >= 1 && k + n <= len,
+                        "{}: lower bound {n} at prefix {k} of {len}",
+                        self.name()
+                    )
                 }
                 other => panic!("{}: prefix {k} of {len} gave {other:?}", self.name()),
             }
         }
         let doubled = [frame, frame].concat();
-        assert_eq!(framing.split_frame(&doubled), Ok(Split::Complete(len)), "{}: back to back", self.name());
+        assert_eq!(
+            framing.split_frame(&doubled),
+            Ok(Split::Complete(len)),
+            "{}: back to back",
+            self.name()
+        );
     }
 
     /// Feeding the frame through a read buffer in two chunks, split at every
@@ -121,14 +149,23 @@ impl<'a> Conformance<'a> {
                 }
             }
             assert_eq!(frames.len(), 2, "{}: cut at {cut}", self.name());
-            assert!(frames.iter().all(|f| f[..] == *frame), "{}: cut at {cut}", self.name());
-            assert!(buf.is_empty(), "{}: cut at {cut}: bytes left over", self.name());
+            assert!(
+                frames.iter().all(|f| f[..] == *frame),
+                "{}: cut at {cut}",
+                self.name()
+            );
+            assert!(
+                buf.is_empty(),
+                "{}: cut at {cut}: bytes left over",
+                self.name()
+            );
         }
     }
 
     fn head(&self, frame: &[u8]) -> FrameHead {
         let mux = self.codec.multiplexing().expect("multiplexing");
-        mux.frame_head(frame).unwrap_or_else(|e| panic!("{}: frame_head: {e}", self.name()))
+        mux.frame_head(frame)
+            .unwrap_or_else(|e| panic!("{}: frame_head: {e}", self.name()))
     }
 
     /// Request-id rewrite: every id that fits reads back, nothing else changes,
@@ -139,12 +176,33 @@ impl<'a> Conformance<'a> {
         let head = self.head(frame);
         let width = mux.id_width();
         let before = self.codec.facts(&Bytes::copy_from_slice(frame)).ok();
-        for id in [0, 1, 0x7fff_ffff, width.max() / 2 + 1, width.max(), head.request_id] {
+        for id in [
+            0,
+            1,
+            0x7fff_ffff,
+            width.max() / 2 + 1,
+            width.max(),
+            head.request_id,
+        ] {
             let mut copy = frame.to_vec();
-            mux.set_request_id(&mut copy, id).unwrap_or_else(|e| panic!("{}: set id {id}: {e}", self.name()));
+            mux.set_request_id(&mut copy, id)
+                .unwrap_or_else(|e| panic!("{}: set id {id}: {e}", self.name()));
             assert_eq!(copy.len(), frame.len(), "{}: length changed", self.name());
-            assert_eq!(mux.request_id(&copy), Ok(id), "{}: id {id} read back", self.name());
-            assert_eq!(self.head(&copy), FrameHead { request_id: id, ..head }, "{}: other fields", self.name());
+            assert_eq!(
+                mux.request_id(&copy),
+                Ok(id),
+                "{}: id {id} read back",
+                self.name()
+            );
+            assert_eq!(
+                self.head(&copy),
+                FrameHead {
+                    request_id: id,
+                    ..head
+                },
+                "{}: other fields",
+                self.name()
+            );
             assert_eq!(
                 self.codec.framing().split_frame(&copy),
                 Ok(Split::Complete(frame.len())),
@@ -152,20 +210,43 @@ impl<'a> Conformance<'a> {
                 self.name()
             );
             if let Some(before) = &before {
-                let mut after = self.codec.facts(&Bytes::from(copy.clone())).expect("facts after rewrite");
+                let mut after = self
+                    .codec
+                    .facts(&Bytes::from(copy.clone()))
+                    .expect("facts after rewrite");
                 after.push("request_id", i64::try_from(head.request_id).unwrap_or(-1));
                 let mut expect = before.clone();
                 expect.push("request_id", i64::try_from(head.request_id).unwrap_or(-1));
-                assert_eq!(after, expect, "{}: facts other than request_id changed", self.name());
+                assert_eq!(
+                    after,
+                    expect,
+                    "{}: facts other than request_id changed",
+                    self.name()
+                );
             }
-            mux.set_request_id(&mut copy, head.request_id).expect("restore id");
-            assert_eq!(copy, frame, "{}: restoring the id restores the bytes", self.name());
+            mux.set_request_id(&mut copy, head.request_id)
+                .expect("restore id");
+            assert_eq!(
+                copy,
+                frame,
+                "{}: restoring the id restores the bytes",
+                self.name()
+            );
         }
         if width.max() < u64::MAX {
             let mut copy = frame.to_vec();
             let err = mux.set_request_id(&mut copy, width.max() + 1);
-            assert!(matches!(err, Err(Error::IdOutOfRange { .. })), "{}: out-of-range id: {err:?}", self.name());
-            assert_eq!(copy, frame, "{}: refused rewrite must not touch the frame", self.name());
+            assert!(
+                matches!(err, Err(Error::IdOutOfRange { .. })),
+                "{}: out-of-range id: {err:?}",
+                self.name()
+            );
+            assert_eq!(
+                copy,
+                frame,
+                "{}: refused rewrite must not touch the frame",
+                self.name()
+            );
         }
     }
 
@@ -177,11 +258,27 @@ impl<'a> Conformance<'a> {
         let mut dst = BytesMut::new();
         match mux.heartbeat_reply(frame, &mut dst) {
             Ok(()) => {
-                assert_eq!(head.kind, FrameKind::HeartbeatRequest, "{}: replied to a {:?}", self.name(), head.kind);
+                assert_eq!(
+                    head.kind,
+                    FrameKind::HeartbeatRequest,
+                    "{}: replied to a {:?}",
+                    self.name(),
+                    head.kind
+                );
                 self.assert_whole(&dst, "heartbeat reply");
                 let reply = self.head(&dst);
-                assert_eq!(reply.kind, FrameKind::HeartbeatResponse, "{}: heartbeat reply kind", self.name());
-                assert_eq!(reply.request_id, head.request_id, "{}: heartbeat reply id", self.name());
+                assert_eq!(
+                    reply.kind,
+                    FrameKind::HeartbeatResponse,
+                    "{}: heartbeat reply kind",
+                    self.name()
+                );
+                assert_eq!(
+                    reply.request_id,
+                    head.request_id,
+                    "{}: heartbeat reply id",
+                    self.name()
+                );
             }
             Err(e) => assert!(
                 head.kind != FrameKind::HeartbeatRequest || e.is_unsupported(),
@@ -194,12 +291,22 @@ impl<'a> Conformance<'a> {
         if mux.heartbeat_request(id, &mut ping).is_ok() {
             self.assert_whole(&ping, "active heartbeat");
             let h = self.head(&ping);
-            assert_eq!((h.kind, h.request_id), (FrameKind::HeartbeatRequest, id), "{}: active heartbeat", self.name());
+            assert_eq!(
+                (h.kind, h.request_id),
+                (FrameKind::HeartbeatRequest, id),
+                "{}: active heartbeat",
+                self.name()
+            );
         }
         let mut goaway = BytesMut::new();
         if mux.goaway(id, &mut goaway).is_ok() {
             self.assert_whole(&goaway, "goaway");
-            assert_eq!(self.head(&goaway).kind, FrameKind::GoAway, "{}: goaway kind", self.name());
+            assert_eq!(
+                self.head(&goaway).kind,
+                FrameKind::GoAway,
+                "{}: goaway kind",
+                self.name()
+            );
         }
     }
 
@@ -217,9 +324,14 @@ impl<'a> Conformance<'a> {
     pub fn check_mutation(&self, frame: &[u8]) {
         let routing = self.codec.routing().expect("routing");
         let bytes = Bytes::copy_from_slice(frame);
-        let Ok(route) = routing.route_headers(&bytes) else { return };
+        let Ok(route) = routing.route_headers(&bytes) else {
+            return;
+        };
         if let Some(mux) = self.codec.multiplexing() {
-            if !matches!(self.head(frame).kind, FrameKind::Request | FrameKind::OnewayRequest) {
+            if !matches!(
+                self.head(frame).kind,
+                FrameKind::Request | FrameKind::OnewayRequest
+            ) {
                 return;
             }
             let _ = mux;
@@ -231,28 +343,60 @@ impl<'a> Conformance<'a> {
             .unwrap_or_else(|e| panic!("{}: mutate: {e}", self.name()))
             .to_bytes();
         self.assert_whole(&added, "mutated frame");
-        let route2 = routing.route_headers(&added).expect("route of mutated frame");
-        assert_eq!(route2.header(key), Some(value), "{}: new header reads back", self.name());
+        let route2 = routing
+            .route_headers(&added)
+            .expect("route of mutated frame");
+        assert_eq!(
+            route2.header(key),
+            Some(value),
+            "{}: new header reads back",
+            self.name()
+        );
         let old: Vec<_> = route.headers().collect();
-        let new: Vec<_> = route2.headers().filter(|(k, _)| *k != key.as_bytes()).collect();
+        let new: Vec<_> = route2
+            .headers()
+            .filter(|(k, _)| *k != key.as_bytes())
+            .collect();
         assert_eq!(old, new, "{}: other headers kept in order", self.name());
-        assert_eq!(route.method(), route2.method(), "{}: method kept", self.name());
-        assert_eq!(route.service(), route2.service(), "{}: service kept", self.name());
+        assert_eq!(
+            route.method(),
+            route2.method(),
+            "{}: method kept",
+            self.name()
+        );
+        assert_eq!(
+            route.service(),
+            route2.service(),
+            "{}: service kept",
+            self.name()
+        );
         if self.codec.multiplexing().is_some() {
-            assert_eq!(self.head(frame), self.head(&added), "{}: head kept", self.name());
+            assert_eq!(
+                self.head(frame),
+                self.head(&added),
+                "{}: head kept",
+                self.name()
+            );
         }
         let removed = routing
             .mutate_headers(&added, &[HeaderEdit::Remove(key)])
             .unwrap_or_else(|e| panic!("{}: remove: {e}", self.name()))
             .to_bytes();
-        assert_eq!(&removed[..], frame, "{}: set then remove restores the frame", self.name());
+        assert_eq!(
+            &removed[..],
+            frame,
+            "{}: set then remove restores the frame",
+            self.name()
+        );
     }
 
     /// Local replies: for a two-way request, every [`LocalStatus`] yields one whole
     /// response frame with the request's id and a native status.
     pub fn check_local_replies(&self, frame: &[u8]) {
         let routing = self.codec.routing().expect("routing");
-        let Some(mux) = self.codec.multiplexing() else { return };
+        let Some(mux) = self.codec.multiplexing() else {
+            return;
+        };
         let head = self.head(frame);
         if head.kind != FrameKind::Request {
             return;
@@ -264,9 +408,23 @@ impl<'a> Conformance<'a> {
                 .unwrap_or_else(|e| panic!("{}: local reply {status:?}: {e}", self.name()));
             self.assert_whole(&dst, "local reply");
             let reply = mux.frame_head(&dst).expect("local reply head");
-            assert_eq!(reply.kind, FrameKind::Response, "{}: {status:?} reply kind", self.name());
-            assert_eq!(reply.request_id, head.request_id, "{}: {status:?} reply id", self.name());
-            assert!(reply.status.is_some(), "{}: {status:?} reply has a status", self.name());
+            assert_eq!(
+                reply.kind,
+                FrameKind::Response,
+                "{}: {status:?} reply kind",
+                self.name()
+            );
+            assert_eq!(
+                reply.request_id,
+                head.request_id,
+                "{}: {status:?} reply id",
+                self.name()
+            );
+            assert!(
+                reply.status.is_some(),
+                "{}: {status:?} reply has a status",
+                self.name()
+            );
         }
     }
 
@@ -281,20 +439,49 @@ impl<'a> Conformance<'a> {
         let back = transcoding
             .from_http2(&message)
             .unwrap_or_else(|e| panic!("{}: from_http2: {e}", self.name()));
-        assert!(back == *frame, "{}: HTTP/2 round trip is not byte-identical", self.name());
+        assert!(
+            back == *frame,
+            "{}: HTTP/2 round trip is not byte-identical",
+            self.name()
+        );
         let headers = message.headers();
         if let Some(mux) = self.codec.multiplexing() {
             let head = mux.frame_head(frame).expect("head");
-            let id = headers.get(crate::transcoding::names::REQUEST_ID).and_then(|v| v.to_str().ok());
-            assert_eq!(id, Some(head.request_id.to_string().as_str()), "{}: xp-request-id", self.name());
-            let kind = headers.get(crate::transcoding::names::KIND).and_then(|v| v.to_str().ok());
+            let id = headers
+                .get(crate::transcoding::names::REQUEST_ID)
+                .and_then(|v| v.to_str().ok());
+            assert_eq!(
+                id,
+                Some(head.request_id.to_string().as_str()),
+                "{}: xp-request-id",
+                self.name()
+            );
+            let kind = headers
+                .get(crate::transcoding::names::KIND)
+                .and_then(|v| v.to_str().ok());
             assert_eq!(kind, Some(head.kind.as_str()), "{}: xp-kind", self.name());
             if head.kind == FrameKind::Response {
-                assert!(headers.contains_key(crate::transcoding::names::STATUS), "{}: xp-status", self.name());
+                assert!(
+                    headers.contains_key(crate::transcoding::names::STATUS),
+                    "{}: xp-status",
+                    self.name()
+                );
             }
         }
-        for forbidden in ["connection", "transfer-encoding", "te", "keep-alive", "upgrade", "host", "content-length"] {
-            assert!(!headers.contains_key(forbidden), "{}: connection-specific header {forbidden}", self.name());
+        for forbidden in [
+            "connection",
+            "transfer-encoding",
+            "te",
+            "keep-alive",
+            "upgrade",
+            "host",
+            "content-length",
+        ] {
+            assert!(
+                !headers.contains_key(forbidden),
+                "{}: connection-specific header {forbidden}",
+                self.name()
+            );
         }
     }
 
@@ -303,8 +490,14 @@ impl<'a> Conformance<'a> {
     pub fn check_arbitrary_input(&self, data: &[u8]) {
         let framing = self.codec.framing();
         black_box(framing.probe(black_box(data)));
-        let Ok(Split::Complete(len)) = framing.split_frame(black_box(data)) else { return };
-        assert!(len <= data.len() && len <= self.limits.max_frame_len, "{}: split length {len}", self.name());
+        let Ok(Split::Complete(len)) = framing.split_frame(black_box(data)) else {
+            return;
+        };
+        assert!(
+            len <= data.len() && len <= self.limits.max_frame_len,
+            "{}: split length {len}",
+            self.name()
+        );
         let frame = Bytes::copy_from_slice(&data[..len]);
         black_box(self.codec.facts(&frame).ok());
         if let Some(mux) = self.codec.multiplexing() {
@@ -316,30 +509,49 @@ impl<'a> Conformance<'a> {
         }
         if let Some(routing) = self.codec.routing() {
             if let Ok(route) = routing.route_headers(&frame) {
-                assert!(route.headers.len() <= self.limits.max_header_entries, "{}: header entries", self.name());
-                black_box((route.service(), route.method(), route.header("x")));
-            }
-            black_box(routing.mutate_headers(&frame, &[HeaderEdit::Set("k", "v")]).ok());
-            let mut dst = BytesMut::new();
-            black_box(routing.local_reply(&frame, LocalStatus::Timeout, "t", &mut dst).ok());
-        }
-        if let Some(transcoding) = self.codec.transcoding() {
-            if let Ok(message) = transcoding.to_http2(&frame) {
-                let back = transcoding.from_http2(&message);
                 assert!(
-                    matches!(&back, Ok(b) if *b == frame[..]),
-                    "{}: a frame that transcodes must round-trip: {back:?}",
+                    route.headers.len() <= self.limits.max_header_entries,
+                    "{}: header entries",
                     self.name()
                 );
+                black_box((route.service(), route.method(), route.header("x")));
             }
+            black_box(
+                routing
+                    .mutate_headers(&frame, &[HeaderEdit::Set("k", "v")])
+                    .ok(),
+            );
+            let mut dst = BytesMut::new();
+            black_box(
+                routing
+                    .local_reply(&frame, LocalStatus::Timeout, "t", &mut dst)
+                    .ok(),
+            );
+        }
+        if let Some(Ok(message)) = self.codec.transcoding().map(|t| t.to_http2(&frame)) {
+            let back = self.codec.transcoding().map(|t| t.from_http2(&message));
+            assert!(
+                matches!(&back, Some(Ok(b)) if *b == frame[..]),
+                "{}: a frame that transcodes must round-trip: {back:?}",
+                self.name()
+            );
         }
     }
 
     /// Property test: random bytes, and the `seeds` with random truncation, byte
     /// flips and extensions, pass [`Conformance::check_arbitrary_input`].
     pub fn check_arbitrary_inputs(&self, seeds: &[Vec<u8>], cases: u32) {
-        let seeds: Vec<Vec<u8>> = if seeds.is_empty() { vec![Vec::new()] } else { seeds.to_vec() };
-        let mutated = (0..seeds.len(), proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8), any::<usize>(), proptest::collection::vec(any::<u8>(), 0..16))
+        let seeds: Vec<Vec<u8>> = if seeds.is_empty() {
+            vec![Vec::new()]
+        } else {
+            seeds.to_vec()
+        };
+        let mutated = (
+            0..seeds.len(),
+            proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 0..16),
+        )
             .prop_map(move |(i, flips, cut, tail)| {
                 let mut data = seeds[i].clone();
                 for (at, byte) in flips {
@@ -353,10 +565,16 @@ impl<'a> Conformance<'a> {
                 data
             });
         let strategy = prop_oneof![proptest::collection::vec(any::<u8>(), 0..512), mutated];
-        let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
         let result = runner.run(&strategy, |data| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_arbitrary_input(&data)))
-                .map_err(|_| TestCaseError::fail("check_arbitrary_input panicked"))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.check_arbitrary_input(&data)
+            }))
+            .map_err(|_| TestCaseError::fail("check_arbitrary_input panicked"))
         });
         if let Err(e) = result {
             panic!("{}: arbitrary input: {e}", self.name());

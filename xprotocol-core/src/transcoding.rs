@@ -61,6 +61,8 @@ pub trait Transcoding: Send + Sync {
     /// The frame as an HTTP/2 message.
     fn to_http2(&self, frame: &Bytes) -> Result<Http2Message, Error>;
     /// The native frame an HTTP/2 message describes.
+    // Named after the operation (`xproto from-http2`), not a constructor.
+    #[allow(clippy::wrong_self_convention)]
     fn from_http2(&self, message: &Http2Message) -> Result<FrameParts, Error>;
 }
 
@@ -217,7 +219,11 @@ impl HeaderEscape {
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
                 out.push(b);
             } else {
-                out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)].to_ascii_uppercase(), HEX[usize::from(b & 15)].to_ascii_uppercase()]);
+                out.extend_from_slice(&[
+                    b'%',
+                    HEX[usize::from(b >> 4)].to_ascii_uppercase(),
+                    HEX[usize::from(b & 15)].to_ascii_uppercase(),
+                ]);
             }
         }
         String::from_utf8(out).unwrap_or_default()
@@ -235,7 +241,10 @@ pub struct Http2Fields<'a> {
 impl<'a> Http2Fields<'a> {
     /// Read `message` for `protocol`; fails unless `xp-protocol` names it.
     pub fn new(protocol: &'static str, message: &'a Http2Message) -> Result<Self, Error> {
-        let fields = Self { protocol, headers: message.headers() };
+        let fields = Self {
+            protocol,
+            headers: message.headers(),
+        };
         if fields.required_str(names::PROTOCOL)? != protocol {
             return Err(fields.error(names::PROTOCOL, "names another protocol"));
         }
@@ -249,20 +258,28 @@ impl<'a> Http2Fields<'a> {
 
     /// An error about `header`.
     pub fn error(&self, header: &'static str, reason: &'static str) -> Error {
-        Error::Http2 { protocol: self.protocol, header, reason }
+        Error::Http2 {
+            protocol: self.protocol,
+            header,
+            reason,
+        }
     }
 
     /// A header as `&str`, when present.
     pub fn str(&self, header: &'static str) -> Result<Option<&'a str>, Error> {
         self.headers
             .get(header)
-            .map(|v| v.to_str().map_err(|_| self.error(header, "not visible ASCII")))
+            .map(|v| {
+                v.to_str()
+                    .map_err(|_| self.error(header, "not visible ASCII"))
+            })
             .transpose()
     }
 
     /// A header that must be present, as `&str`.
     pub fn required_str(&self, header: &'static str) -> Result<&'a str, Error> {
-        self.str(header)?.ok_or_else(|| self.error(header, "missing"))
+        self.str(header)?
+            .ok_or_else(|| self.error(header, "missing"))
     }
 
     /// A required decimal integer header, range-checked into `T`.
@@ -284,7 +301,10 @@ impl<'a> Http2Fields<'a> {
 
     /// A required header whose value is escaped with [`HeaderEscape::value`].
     pub fn required_escaped(&self, header: &'static str) -> Result<Vec<u8>, Error> {
-        let raw = self.headers.get(header).ok_or_else(|| self.error(header, "missing"))?;
+        let raw = self
+            .headers
+            .get(header)
+            .ok_or_else(|| self.error(header, "missing"))?;
         HeaderEscape::decode_value(raw.as_bytes()).ok_or_else(|| self.error(header, "bad %-escape"))
     }
 
@@ -301,9 +321,15 @@ impl<'a> Http2Fields<'a> {
             .iter()
             .filter(|(name, _)| HeaderEscape::is_protocol_header(name))
             .map(move |(name, value)| {
-                let bad = |reason| Error::Http2 { protocol, header: "protocol header", reason };
-                let key = HeaderEscape::decode_name(name.as_str()).ok_or_else(|| bad("bad %-escape in name"))?;
-                let value = HeaderEscape::decode_value(value.as_bytes()).ok_or_else(|| bad("bad %-escape in value"))?;
+                let bad = |reason| Error::Http2 {
+                    protocol,
+                    header: "protocol header",
+                    reason,
+                };
+                let key = HeaderEscape::decode_name(name.as_str())
+                    .ok_or_else(|| bad("bad %-escape in name"))?;
+                let value = HeaderEscape::decode_value(value.as_bytes())
+                    .ok_or_else(|| bad("bad %-escape in value"))?;
                 Ok((key, value))
             })
     }
@@ -351,7 +377,8 @@ impl Http2Builder {
 
     /// Set the native status and the HTTP `:status` it maps to (responses).
     pub fn status(&mut self, native: u32, http_status: u16) -> &mut Self {
-        self.headers.insert(names::STATUS, HeaderValue::from(native));
+        self.headers
+            .insert(names::STATUS, HeaderValue::from(native));
         self.status = Some((native, http_status));
         self
     }
@@ -367,14 +394,19 @@ impl Http2Builder {
         ];
         for (name, text) in fields {
             if let Some(text) = text {
-                self.headers.insert(name, HeaderEscape::value(route.bytes(text)));
+                self.headers
+                    .insert(name, HeaderEscape::value(route.bytes(text)));
             }
         }
         if let Some(interface) = &route.interface {
             let interface = route.bytes(interface);
             if !interface.is_empty() {
                 self.authority = HeaderEscape::path_segment(interface);
-                let method = route.method.as_ref().map(|m| route.bytes(m)).unwrap_or_default();
+                let method = route
+                    .method
+                    .as_ref()
+                    .map(|m| route.bytes(m))
+                    .unwrap_or_default();
                 self.path = format!("/{}/{}", self.authority, HeaderEscape::path_segment(method));
             }
         }
@@ -395,13 +427,18 @@ impl Http2Builder {
 
     /// Add one protocol header, name and value escaped.
     pub fn protocol_header(&mut self, key: &[u8], value: &[u8]) -> &mut Self {
-        self.headers.append(HeaderEscape::name(key), HeaderEscape::value(value));
+        self.headers
+            .append(HeaderEscape::name(key), HeaderEscape::value(value));
         self
     }
 
     /// Finish with `body`: a request for request kinds, else a response.
     pub fn build(self, body: Bytes) -> Result<Http2Message, Error> {
-        let bad = |header| Error::Http2 { protocol: self.protocol, header, reason: "cannot build" };
+        let bad = |header| Error::Http2 {
+            protocol: self.protocol,
+            header,
+            reason: "cannot build",
+        };
         let mut message = if self.kind.is_request() {
             let uri = http::Uri::builder()
                 .scheme("http")
@@ -418,7 +455,12 @@ impl Http2Builder {
         } else {
             let code = self.status.map_or(200, |(_, http)| http);
             let status = http::StatusCode::from_u16(code).map_err(|_| bad(":status"))?;
-            Http2Message::Response(http::Response::builder().status(status).body(body).map_err(|_| bad(":status"))?)
+            Http2Message::Response(
+                http::Response::builder()
+                    .status(status)
+                    .body(body)
+                    .map_err(|_| bad(":status"))?,
+            )
         };
         *message.headers_mut() = self.headers;
         Ok(message)

@@ -32,7 +32,11 @@ impl BoltCodec {
         facts.push("class_name", &frame[header.fixed_len()..header.header_at()]);
         let mut map = Vec::new();
         for entry in self.entries(frame, &header)? {
-            if let RawEntry { key: Some(k), value: Some(v) } = entry? {
+            if let RawEntry {
+                key: Some(k),
+                value: Some(v),
+            } = entry?
+            {
                 map.push((
                     String::from_utf8_lossy(&frame[k.0..k.0 + k.1]).into_owned(),
                     FactValue::from(&frame[v.0..v.0 + v.1]),
@@ -48,7 +52,10 @@ impl BoltCodec {
             facts.push("group", route.group());
             facts.push("method", route.method());
             facts.push("method_location", route.method.as_ref().map(|_| "header"));
-            facts.push("target_app", route.header(keys::TARGET_APP).filter(|s| !s.is_empty()));
+            facts.push(
+                "target_app",
+                route.header(keys::TARGET_APP).filter(|s| !s.is_empty()),
+            );
         }
         facts.push("class_length", i64::from(header.class_len));
         facts.push("header_length", i64::from(header.header_len));

@@ -3,7 +3,9 @@
 use xprotocol_core::{Error, Framing, Needed, Probe, Split};
 
 use crate::BoltCodec;
-use crate::header::{BoltHeader, Layout, MIN_FIXED_LEN, PROTO_V1, PROTO_V2, command_type, crc32, layout_of};
+use crate::header::{
+    BoltHeader, Layout, MIN_FIXED_LEN, PROTO_V1, PROTO_V2, command_type, crc32, layout_of,
+};
 
 impl Framing for BoltCodec {
     /// `0x01` then a command type 0..=2, or `0x02`, ver1 1..=2, then a command type.
@@ -20,10 +22,14 @@ impl Framing for BoltCodec {
 
     fn split_frame(&self, buf: &[u8]) -> Result<Split, Error> {
         let Some(layout) = layout_of(buf)? else {
-            return Ok(Split::Incomplete(Needed::AtLeast(MIN_FIXED_LEN - buf.len())));
+            return Ok(Split::Incomplete(Needed::AtLeast(
+                MIN_FIXED_LEN - buf.len(),
+            )));
         };
         let Some(header) = BoltHeader::parse(buf)? else {
-            return Ok(Split::Incomplete(Needed::AtLeast(fixed_missing(layout, buf))));
+            return Ok(Split::Incomplete(Needed::AtLeast(fixed_missing(
+                layout, buf,
+            ))));
         };
         let frame_len = header.frame_len();
         if frame_len > self.limits.max_frame_len as u64 {
@@ -42,7 +48,11 @@ impl Framing for BoltCodec {
             let found = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
             let computed = crc32([covered]);
             if found != computed {
-                return Err(Error::ChecksumMismatch { protocol: crate::PROTOCOL, found, computed });
+                return Err(Error::ChecksumMismatch {
+                    protocol: crate::PROTOCOL,
+                    found,
+                    computed,
+                });
             }
         }
         Ok(Split::Complete(frame_len))

@@ -116,7 +116,11 @@ impl Layout {
 pub(crate) const MIN_FIXED_LEN: usize = 20;
 
 fn bad(field: &'static str, reason: &'static str) -> Error {
-    Error::BadFrameHeader { protocol: PROTOCOL, field, reason }
+    Error::BadFrameHeader {
+        protocol: PROTOCOL,
+        field,
+        reason,
+    }
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -129,13 +133,23 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 /// The layout of the header at the front of `buf`, once enough bytes are there
 /// to tell (`Ok(None)`: need more). Errors on a bad protocol code or type.
 pub(crate) fn layout_of(buf: &[u8]) -> Result<Option<Layout>, Error> {
-    let Some(&proto) = buf.first() else { return Ok(None) };
+    let Some(&proto) = buf.first() else {
+        return Ok(None);
+    };
     let v2 = match proto {
         PROTO_V1 => false,
         PROTO_V2 => true,
-        found => return Err(Error::BadMagic { protocol: PROTOCOL, offset: 0, found }),
+        found => {
+            return Err(Error::BadMagic {
+                protocol: PROTOCOL,
+                offset: 0,
+                found,
+            });
+        }
     };
-    let Some(&ty) = buf.get(Layout::type_at(v2)) else { return Ok(None) };
+    let Some(&ty) = buf.get(Layout::type_at(v2)) else {
+        return Ok(None);
+    };
     match ty {
         command_type::RESPONSE => Ok(Some(Layout::new(v2, true))),
         command_type::REQUEST | command_type::ONEWAY => Ok(Some(Layout::new(v2, false))),
@@ -147,7 +161,9 @@ impl BoltHeader {
     /// Parse the fixed header at the front of `buf`. `Ok(None)` when `buf` is
     /// shorter than the fixed header.
     pub fn parse(buf: &[u8]) -> Result<Option<Self>, Error> {
-        let Some(layout) = layout_of(buf)? else { return Ok(None) };
+        let Some(layout) = layout_of(buf)? else {
+            return Ok(None);
+        };
         if buf.len() < layout.fixed_len() {
             return Ok(None);
         }
@@ -205,7 +221,12 @@ impl BoltHeader {
 
     /// The same header as Bolt v2 with `ver1` and `switch` (CRC when ver1 = 2 and switch bit 0 set).
     pub fn v2(self, ver1: u8, switch: u8) -> Self {
-        Self { proto: PROTO_V2, ver1: Some(ver1), switch: Some(switch), ..self }
+        Self {
+            proto: PROTO_V2,
+            ver1: Some(ver1),
+            switch: Some(switch),
+            ..self
+        }
     }
 
     /// Check that the fields describe an encodable header: protocol code 1 or 2,
@@ -215,7 +236,13 @@ impl BoltHeader {
         let v2 = match self.proto {
             PROTO_V1 => false,
             PROTO_V2 => true,
-            found => return Err(Error::BadMagic { protocol: PROTOCOL, offset: 0, found }),
+            found => {
+                return Err(Error::BadMagic {
+                    protocol: PROTOCOL,
+                    offset: 0,
+                    found,
+                });
+            }
         };
         if self.ver1.is_some() != v2 || self.switch.is_some() != v2 {
             return Err(bad("ver1", "ver1 and switch go with protocol code 2 only"));
@@ -226,13 +253,19 @@ impl BoltHeader {
             _ => return Err(bad("type", "command type is not 0, 1 or 2")),
         };
         if self.status.is_some() != response || self.timeout.is_some() == response {
-            return Err(bad("status", "responses carry a status, requests a timeout"));
+            return Err(bad(
+                "status",
+                "responses carry a status, requests a timeout",
+            ));
         }
         Ok(())
     }
 
     pub(crate) fn layout(&self) -> Layout {
-        Layout::new(self.proto == PROTO_V2, self.command_type == command_type::RESPONSE)
+        Layout::new(
+            self.proto == PROTO_V2,
+            self.command_type == command_type::RESPONSE,
+        )
     }
 
     /// Length of the fixed header: 20/22 (v1), 22/24 (v2).

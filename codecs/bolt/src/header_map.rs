@@ -41,19 +41,34 @@ impl<'a> HeaderMapIter<'a> {
                 max: limits.max_header_bytes as u64,
             });
         }
-        Ok(Self { block, pos: 0, count: 0, max_entries: limits.max_header_entries })
+        Ok(Self {
+            block,
+            pos: 0,
+            count: 0,
+            max_entries: limits.max_header_entries,
+        })
     }
 
     fn item(&mut self, field: &'static str) -> Result<Option<(usize, usize)>, Error> {
-        let truncated = Error::Malformed { protocol: PROTOCOL, field, reason: "length runs past the header map" };
-        let len_bytes = self.block.get(self.pos..self.pos + 4).ok_or(truncated.clone())?;
+        let truncated = Error::Malformed {
+            protocol: PROTOCOL,
+            field,
+            reason: "length runs past the header map",
+        };
+        let len_bytes = self
+            .block
+            .get(self.pos..self.pos + 4)
+            .ok_or(truncated.clone())?;
         let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
         self.pos += 4;
         if len == NULL_LEN {
             return Ok(None);
         }
         let start = self.pos;
-        let end = start.checked_add(len as usize).filter(|&e| e <= self.block.len()).ok_or(truncated)?;
+        let end = start
+            .checked_add(len as usize)
+            .filter(|&e| e <= self.block.len())
+            .ok_or(truncated)?;
         self.pos = end;
         Ok(Some((start, len as usize)))
     }
@@ -77,7 +92,12 @@ impl Iterator for HeaderMapIter<'_> {
                 max: self.max_entries as u64,
             }));
         }
-        let entry = self.item("header key").and_then(|key| Ok(RawEntry { key, value: self.item("header value")? }));
+        let entry = self.item("header key").and_then(|key| {
+            Ok(RawEntry {
+                key,
+                value: self.item("header value")?,
+            })
+        });
         if entry.is_err() {
             self.pos = self.block.len();
         }

@@ -111,12 +111,18 @@ impl Default for BoltCodec {
 impl BoltCodec {
     /// A codec with the default [`Limits`] that verifies CRCs on split.
     pub fn new() -> Self {
-        Self { limits: Limits::default(), verify_crc: true }
+        Self {
+            limits: Limits::default(),
+            verify_crc: true,
+        }
     }
 
     /// A codec with `limits`.
     pub fn with_limits(limits: Limits) -> Self {
-        Self { limits, ..Self::new() }
+        Self {
+            limits,
+            ..Self::new()
+        }
     }
 
     /// Whether the splitter verifies v2 CRC32 trailers (default: yes). Verifying
@@ -159,7 +165,12 @@ impl BoltCodec {
         for (k, v) in headers {
             header_map::put_entry(&mut block, Some(k), Some(v));
         }
-        self.assemble(header, Bytes::copy_from_slice(class), block.freeze(), content)
+        self.assemble(
+            header,
+            Bytes::copy_from_slice(class),
+            block.freeze(),
+            content,
+        )
     }
 
     /// The limits in force.
@@ -188,3 +199,8 @@ impl Codec for BoltCodec {
         self.frame_facts(frame)
     }
 }
+
+/// The README's embedding example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

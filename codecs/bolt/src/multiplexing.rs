@@ -36,7 +36,13 @@ pub(crate) fn kind_of(header: &BoltHeader) -> Result<FrameKind, Error> {
         (cmd_code::REQUEST | cmd_code::RESPONSE, command_type::RESPONSE) => FrameKind::Response,
         (cmd_code::REQUEST | cmd_code::RESPONSE, command_type::ONEWAY) => FrameKind::OnewayRequest,
         (cmd_code::REQUEST | cmd_code::RESPONSE, _) => FrameKind::Request,
-        _ => return Err(Error::Unsupported { protocol: PROTOCOL, what: "command code" }),
+        _ => {
+            return Err(Error::Malformed {
+                protocol: PROTOCOL,
+                field: "cmd_code",
+                reason: "unknown command code",
+            });
+        }
     })
 }
 
@@ -74,7 +80,11 @@ impl Multiplexing for BoltCodec {
     }
 
     fn set_request_id(&self, frame: &mut [u8], id: u64) -> Result<(), Error> {
-        let id = u32::try_from(id).map_err(|_| Error::IdOutOfRange { protocol: PROTOCOL, id, bits: 32 })?;
+        let id = u32::try_from(id).map_err(|_| Error::IdOutOfRange {
+            protocol: PROTOCOL,
+            id,
+            bits: 32,
+        })?;
         let header = whole_header(frame)?;
         let at = header.layout().id_at();
         frame[at..at + 4].copy_from_slice(&id.to_be_bytes());
@@ -122,8 +132,18 @@ impl Multiplexing for BoltCodec {
 }
 
 impl BoltCodec {
-    fn control_request(&self, cmd: u16, id: u64, timeout: i32, dst: &mut BytesMut) -> Result<(), Error> {
-        let request_id = u32::try_from(id).map_err(|_| Error::IdOutOfRange { protocol: PROTOCOL, id, bits: 32 })?;
+    fn control_request(
+        &self,
+        cmd: u16,
+        id: u64,
+        timeout: i32,
+        dst: &mut BytesMut,
+    ) -> Result<(), Error> {
+        let request_id = u32::try_from(id).map_err(|_| Error::IdOutOfRange {
+            protocol: PROTOCOL,
+            id,
+            bits: 32,
+        })?;
         let header = BoltHeader {
             proto: PROTO_V1,
             ver1: None,

@@ -28,7 +28,9 @@
 //! | `InternalError` | 1 `ERROR` |
 
 use bytes::{BufMut, Bytes, BytesMut};
-use xprotocol_core::{Error, FrameKind, FrameParts, HeaderEdit, LocalStatus, RouteHeaders, Routing, Text};
+use xprotocol_core::{
+    Error, FrameKind, FrameParts, HeaderEdit, LocalStatus, RouteHeaders, Routing, Text,
+};
 
 use crate::header::{BoltHeader, cmd_code, command_type, crc32};
 use crate::header_map::{HeaderMapIter, RawEntry, put_entry};
@@ -72,8 +74,12 @@ impl BoltCodec {
         let at = header.header_at();
         let block = &frame[at..at + usize::from(header.header_len)];
         let shift = move |r: Option<(usize, usize)>| r.map(|(s, l)| (s + at, l));
-        Ok(HeaderMapIter::new(block, &self.limits)?
-            .map(move |e| e.map(|e| RawEntry { key: shift(e.key), value: shift(e.value) })))
+        Ok(HeaderMapIter::new(block, &self.limits)?.map(move |e| {
+            e.map(|e| RawEntry {
+                key: shift(e.key),
+                value: shift(e.value),
+            })
+        }))
     }
 }
 
@@ -99,7 +105,13 @@ impl Routing for BoltCodec {
         let mut service = None;
         let mut target_service = None;
         for entry in self.entries(frame, &header)? {
-            let RawEntry { key: Some(k), value: Some(v) } = entry? else { continue };
+            let RawEntry {
+                key: Some(k),
+                value: Some(v),
+            } = entry?
+            else {
+                continue;
+            };
             match &frame[k.0..k.0 + k.1] {
                 b"service" => service = service.or(Some(v)),
                 b"sofa_head_target_service" => target_service = target_service.or(Some(v)),
@@ -161,10 +173,21 @@ impl Routing for BoltCodec {
         for (k, v) in &entries {
             put_entry(&mut block, *k, *v);
         }
-        self.assemble(&header, frame.slice(header.fixed_len()..header.header_at()), block.freeze(), frame.slice(header.content_at()..header.content_at() + header.content_len as usize))
+        self.assemble(
+            &header,
+            frame.slice(header.fixed_len()..header.header_at()),
+            block.freeze(),
+            frame.slice(header.content_at()..header.content_at() + header.content_len as usize),
+        )
     }
 
-    fn local_reply(&self, request: &[u8], local: LocalStatus, message: &str, dst: &mut BytesMut) -> Result<(), Error> {
+    fn local_reply(
+        &self,
+        request: &[u8],
+        local: LocalStatus,
+        message: &str,
+        dst: &mut BytesMut,
+    ) -> Result<(), Error> {
         let req = whole_header(request)?;
         if kind_of(&req)? != FrameKind::Request {
             return Err(Error::WrongFrameKind {
@@ -175,7 +198,11 @@ impl Routing for BoltCodec {
         }
         let mut block = BytesMut::new();
         if !message.is_empty() {
-            put_entry(&mut block, Some(keys::LOCAL_ERROR.as_bytes()), Some(message.as_bytes()));
+            put_entry(
+                &mut block,
+                Some(keys::LOCAL_ERROR.as_bytes()),
+                Some(message.as_bytes()),
+            );
         }
         let reply = BoltHeader {
             command_type: command_type::RESPONSE,
@@ -194,7 +221,13 @@ impl BoltCodec {
     /// A frame from a fixed header (its lengths replaced) and the three parts,
     /// with the CRC trailer when the header asks for one. Nothing is copied but
     /// the new fixed header.
-    pub(crate) fn assemble(&self, header: &BoltHeader, class: Bytes, block: Bytes, content: Bytes) -> Result<FrameParts, Error> {
+    pub(crate) fn assemble(
+        &self,
+        header: &BoltHeader,
+        class: Bytes,
+        block: Bytes,
+        content: Bytes,
+    ) -> Result<FrameParts, Error> {
         let too_long = |field, value: usize, max: u64| Error::LimitExceeded {
             protocol: PROTOCOL,
             field,
@@ -213,19 +246,28 @@ impl BoltCodec {
             });
         }
         let header = BoltHeader {
-            class_len: u16::try_from(class.len()).map_err(|_| too_long("class name", class.len(), 0xffff))?,
-            header_len: u16::try_from(block.len()).map_err(|_| too_long("header map", block.len(), 0xffff))?,
-            content_len: u32::try_from(content.len()).map_err(|_| too_long("content", content.len(), u32::MAX.into()))?,
+            class_len: u16::try_from(class.len())
+                .map_err(|_| too_long("class name", class.len(), 0xffff))?,
+            header_len: u16::try_from(block.len())
+                .map_err(|_| too_long("header map", block.len(), 0xffff))?,
+            content_len: u32::try_from(content.len())
+                .map_err(|_| too_long("content", content.len(), u32::MAX.into()))?,
             ..*header
         };
         if header.frame_len() > self.limits.max_frame_len as u64 {
-            return Err(Error::FrameTooLarge { protocol: PROTOCOL, len: header.frame_len(), limit: self.limits.max_frame_len as u64 });
+            return Err(Error::FrameTooLarge {
+                protocol: PROTOCOL,
+                len: header.frame_len(),
+                limit: self.limits.max_frame_len as u64,
+            });
         }
         let mut fixed = BytesMut::with_capacity(header.fixed_len());
         header.write(&mut fixed);
         let fixed = fixed.freeze();
         let mut parts = FrameParts::new();
-        let crc = header.has_crc().then(|| crc32([&fixed[..], &class[..], &block[..], &content[..]]));
+        let crc = header
+            .has_crc()
+            .then(|| crc32([&fixed[..], &class[..], &block[..], &content[..]]));
         parts.push(fixed);
         parts.push(class);
         parts.push(block);

@@ -79,7 +79,10 @@ impl Transcoding for BoltCodec {
         let mut exact = true;
         for entry in self.entries(frame, &header)? {
             match entry? {
-                crate::header_map::RawEntry { key: Some(k), value: Some(v) } if k.1 > 0 => {
+                crate::header_map::RawEntry {
+                    key: Some(k),
+                    value: Some(v),
+                } if k.1 > 0 => {
                     let key = &frame[k.0..k.0 + k.1];
                     exact &= !keys.contains(&key);
                     keys.push(key);
@@ -91,7 +94,8 @@ impl Transcoding for BoltCodec {
         if !exact {
             msg.escaped_field(names::HEADER_BLOCK, block);
         }
-        let content = frame.slice(header.content_at()..header.content_at() + header.content_len as usize);
+        let content =
+            frame.slice(header.content_at()..header.content_at() + header.content_len as usize);
         msg.build(content)
     }
 
@@ -101,7 +105,10 @@ impl Transcoding for BoltCodec {
         let command_type: u8 = fields.required_int(names::TYPE)?;
         let v2 = proto == PROTO_V2;
         let (ver1, switch) = match v2 {
-            true => (Some(fields.required_int(names::VER1)?), Some(fields.required_int(names::SWITCH)?)),
+            true => (
+                Some(fields.required_int(names::VER1)?),
+                Some(fields.required_int(names::SWITCH)?),
+            ),
             false => (None, None),
         };
         let response = command_type == command_type::RESPONSE;
@@ -114,8 +121,16 @@ impl Transcoding for BoltCodec {
             request_id: fields.required_int(xprotocol_core::transcoding::names::REQUEST_ID)?,
             codec: fields.required_int(names::CODEC)?,
             switch,
-            timeout: if response { None } else { Some(fields.required_int(names::TIMEOUT)?) },
-            status: if response { Some(fields.required_int(xprotocol_core::transcoding::names::STATUS)?) } else { None },
+            timeout: if response {
+                None
+            } else {
+                Some(fields.required_int(names::TIMEOUT)?)
+            },
+            status: if response {
+                Some(fields.required_int(xprotocol_core::transcoding::names::STATUS)?)
+            } else {
+                None
+            },
             class_len: 0,
             header_len: 0,
             content_len: 0,

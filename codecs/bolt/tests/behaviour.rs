@@ -6,8 +6,8 @@ use xprotocol_bolt::header_map::put_entry;
 use xprotocol_bolt::{BoltCodec, BoltHeader, testdata};
 use xprotocol_core::testing::vectors::decode_hex;
 use xprotocol_core::{
-    Error, ErrorAction, FrameKind, Framing, HeaderEdit, Limits, LocalStatus, Multiplexing, Needed, Probe,
-    Routing, Split, Transcoding,
+    Error, ErrorAction, FrameKind, Framing, HeaderEdit, Limits, LocalStatus, Multiplexing, Needed,
+    Probe, Routing, Split, Transcoding,
 };
 
 fn hex(s: &str) -> Vec<u8> {
@@ -19,19 +19,28 @@ fn control_frames_match_the_documented_bytes() {
     let codec = BoltCodec::new();
     let mut ping = BytesMut::new();
     codec.heartbeat_request(1, &mut ping).unwrap();
-    assert_eq!(&ping[..], hex("01010000010000000101ffffffff0000000000000000"));
+    assert_eq!(
+        &ping[..],
+        hex("01010000010000000101ffffffff0000000000000000")
+    );
     let mut pong = BytesMut::new();
     codec.heartbeat_reply(&ping, &mut pong).unwrap();
     assert_eq!(&pong[..], hex("0100000001000000010100000000000000000000"));
     let mut goaway = BytesMut::new();
     codec.goaway(0, &mut goaway).unwrap();
-    assert_eq!(&goaway[..], hex("01010064010000000001000000000000000000000000"));
+    assert_eq!(
+        &goaway[..],
+        hex("01010064010000000001000000000000000000000000")
+    );
     assert_eq!(codec.frame_head(&goaway).unwrap().kind, FrameKind::GoAway);
 
     let v2_ping = hex("020101000001000000010100ffffffff0000000000000000");
     let mut v2_pong = BytesMut::new();
     codec.heartbeat_reply(&v2_ping, &mut v2_pong).unwrap();
-    assert_eq!(&v2_pong[..], hex("02010000000100000001010000000000000000000000"));
+    assert_eq!(
+        &v2_pong[..],
+        hex("02010000000100000001010000000000000000000000")
+    );
 }
 
 #[test]
@@ -40,8 +49,14 @@ fn local_replies_map_statuses_and_carry_the_message() {
     let mut request = testdata::REQUEST_151.to_vec();
     codec.set_request_id(&mut request, 7).unwrap();
     let mut reply = BytesMut::new();
-    codec.local_reply(&request, LocalStatus::NoRoute, "", &mut reply).unwrap();
-    assert_eq!(&reply[..], hex("0100000201000000070100060000000000000000"), "MOSN's hijack bytes");
+    codec
+        .local_reply(&request, LocalStatus::NoRoute, "", &mut reply)
+        .unwrap();
+    assert_eq!(
+        &reply[..],
+        hex("0100000201000000070100060000000000000000"),
+        "MOSN's hijack bytes"
+    );
     for (status, bolt) in [
         (LocalStatus::NoRoute, 6),
         (LocalStatus::NoHealthyUpstream, 6),
@@ -54,10 +69,16 @@ fn local_replies_map_statuses_and_carry_the_message() {
         (LocalStatus::InternalError, 1),
     ] {
         let mut reply = BytesMut::new();
-        codec.local_reply(&request, status, "upstream 超时", &mut reply).unwrap();
+        codec
+            .local_reply(&request, status, "upstream 超时", &mut reply)
+            .unwrap();
         let reply = reply.freeze();
         let head = codec.frame_head(&reply).unwrap();
-        assert_eq!((head.kind, head.request_id, head.status), (FrameKind::Response, 7, Some(bolt)), "{status:?}");
+        assert_eq!(
+            (head.kind, head.request_id, head.status),
+            (FrameKind::Response, 7, Some(bolt)),
+            "{status:?}"
+        );
         let route = codec.route_headers(&reply).unwrap();
         assert_eq!(route.header("xprotocol-error"), Some("upstream 超时"));
     }
@@ -67,11 +88,15 @@ fn local_replies_map_statuses_and_carry_the_message() {
 fn replies_refuse_the_wrong_kind_of_frame() {
     let codec = BoltCodec::new();
     let mut out = BytesMut::new();
-    let err = codec.heartbeat_reply(&testdata::REQUEST_151, &mut out).unwrap_err();
+    let err = codec
+        .heartbeat_reply(&testdata::REQUEST_151, &mut out)
+        .unwrap_err();
     assert!(matches!(err, Error::WrongFrameKind { .. }), "{err}");
     let mut oneway = testdata::REQUEST_151.to_vec();
     oneway[1] = 2;
-    let err = codec.local_reply(&oneway, LocalStatus::Timeout, "", &mut out).unwrap_err();
+    let err = codec
+        .local_reply(&oneway, LocalStatus::Timeout, "", &mut out)
+        .unwrap_err();
     assert!(matches!(err, Error::WrongFrameKind { .. }), "{err}");
     assert!(out.is_empty());
 }
@@ -80,11 +105,26 @@ fn replies_refuse_the_wrong_kind_of_frame() {
 fn split_reports_exact_needs_once_the_header_is_readable() {
     let codec = BoltCodec::new();
     let f = &testdata::REQUEST_151[..];
-    assert_eq!(codec.split_frame(&[]), Ok(Split::Incomplete(Needed::AtLeast(20))));
-    assert_eq!(codec.split_frame(&f[..1]), Ok(Split::Incomplete(Needed::AtLeast(19))));
-    assert_eq!(codec.split_frame(&f[..2]), Ok(Split::Incomplete(Needed::AtLeast(20))));
-    assert_eq!(codec.split_frame(&f[..22]), Ok(Split::Incomplete(Needed::Exact(129))));
-    assert_eq!(codec.split_frame(&f[..150]), Ok(Split::Incomplete(Needed::Exact(1))));
+    assert_eq!(
+        codec.split_frame(&[]),
+        Ok(Split::Incomplete(Needed::AtLeast(20)))
+    );
+    assert_eq!(
+        codec.split_frame(&f[..1]),
+        Ok(Split::Incomplete(Needed::AtLeast(19)))
+    );
+    assert_eq!(
+        codec.split_frame(&f[..2]),
+        Ok(Split::Incomplete(Needed::AtLeast(20)))
+    );
+    assert_eq!(
+        codec.split_frame(&f[..22]),
+        Ok(Split::Incomplete(Needed::Exact(129)))
+    );
+    assert_eq!(
+        codec.split_frame(&f[..150]),
+        Ok(Split::Incomplete(Needed::Exact(1)))
+    );
     assert_eq!(codec.split_frame(f), Ok(Split::Complete(151)));
 }
 
@@ -105,23 +145,46 @@ fn probe_has_three_outcomes() {
 fn framing_errors_close_the_connection() {
     let codec = BoltCodec::new();
     let err = codec.split_frame(&[0xda, 0xbb, 0xc2]).unwrap_err();
-    assert_eq!(err, Error::BadMagic { protocol: "bolt", offset: 0, found: 0xda });
+    assert_eq!(
+        err,
+        Error::BadMagic {
+            protocol: "bolt",
+            offset: 0,
+            found: 0xda
+        }
+    );
     assert_eq!(err.action(), ErrorAction::CloseConnection);
 
     let mut bad_type = testdata::REQUEST_151.to_vec();
     bad_type[1] = 9;
     let err = codec.split_frame(&bad_type).unwrap_err();
-    assert!(matches!(err, Error::BadFrameHeader { field: "type", .. }), "{err}");
+    assert!(
+        matches!(err, Error::BadFrameHeader { field: "type", .. }),
+        "{err}"
+    );
 
-    let small = BoltCodec::with_limits(Limits { max_frame_len: 150, ..Limits::default() });
+    let small = BoltCodec::with_limits(Limits {
+        max_frame_len: 150,
+        ..Limits::default()
+    });
     let err = small.split_frame(&testdata::REQUEST_151[..22]).unwrap_err();
-    assert_eq!(err, Error::FrameTooLarge { protocol: "bolt", len: 151, limit: 150 });
+    assert_eq!(
+        err,
+        Error::FrameTooLarge {
+            protocol: "bolt",
+            len: 151,
+            limit: 150
+        }
+    );
     assert_eq!(err.action(), ErrorAction::CloseConnection);
 
     // The largest frame the length fields can declare is refused before any body arrives.
     let mut huge = testdata::REQUEST_151[..22].to_vec();
     huge[18..22].copy_from_slice(&u32::MAX.to_be_bytes());
-    assert!(matches!(codec.split_frame(&huge), Err(Error::FrameTooLarge { .. })));
+    assert!(matches!(
+        codec.split_frame(&huge),
+        Err(Error::FrameTooLarge { .. })
+    ));
 }
 
 fn crc_request() -> Vec<u8> {
@@ -130,7 +193,10 @@ fn crc_request() -> Vec<u8> {
         .encode(
             &BoltHeader::request(5, 1000).v2(2, 1),
             b"com.alipay.sofa.rpc.core.request.SofaRequest",
-            &[(b"service", b"com.example.EchoService:1.0:blue"), (b"sofa_head_method_name", b"echo")],
+            &[
+                (b"service", b"com.example.EchoService:1.0:blue"),
+                (b"sofa_head_method_name", b"echo"),
+            ],
             Bytes::from_static(b"content"),
         )
         .unwrap()
@@ -149,18 +215,31 @@ fn crc_is_verified_on_split_and_recomputed_on_rewrite_and_mutation() {
     let err = codec.split_frame(&flipped).unwrap_err();
     assert!(matches!(err, Error::ChecksumMismatch { .. }), "{err}");
     assert_eq!(err.action(), ErrorAction::CloseConnection);
-    assert_eq!(BoltCodec::new().verify_crc(false).split_frame(&flipped), Ok(Split::Complete(frame.len())));
+    assert_eq!(
+        BoltCodec::new().verify_crc(false).split_frame(&flipped),
+        Ok(Split::Complete(frame.len()))
+    );
 
     let mut rewritten = frame.clone();
     codec.set_request_id(&mut rewritten, 99).unwrap();
-    assert_ne!(rewritten[rewritten.len() - 4..], frame[frame.len() - 4..], "CRC changed with the id");
-    assert_eq!(codec.split_frame(&rewritten), Ok(Split::Complete(frame.len())));
+    assert_ne!(
+        rewritten[rewritten.len() - 4..],
+        frame[frame.len() - 4..],
+        "CRC changed with the id"
+    );
+    assert_eq!(
+        codec.split_frame(&rewritten),
+        Ok(Split::Complete(frame.len()))
+    );
 
     let mutated = codec
         .mutate_headers(&Bytes::from(frame), &[HeaderEdit::Set("x-trace", "t-1")])
         .unwrap()
         .to_bytes();
-    assert_eq!(codec.split_frame(&mutated), Ok(Split::Complete(mutated.len())));
+    assert_eq!(
+        codec.split_frame(&mutated),
+        Ok(Split::Complete(mutated.len()))
+    );
 }
 
 #[test]
@@ -174,11 +253,19 @@ fn route_view_splits_the_unique_name() {
     assert_eq!(route.group(), Some("blue"));
     assert_eq!(route.method(), Some("echo"));
     let old_style = codec
-        .encode(&BoltHeader::request(1, 0), b"", &[(b"sofa_head_target_service", b"a.B")], Bytes::new())
+        .encode(
+            &BoltHeader::request(1, 0),
+            b"",
+            &[(b"sofa_head_target_service", b"a.B")],
+            Bytes::new(),
+        )
         .unwrap()
         .to_bytes();
     let route = codec.route_headers(&old_style).unwrap();
-    assert_eq!((route.interface(), route.version(), route.method()), (Some("a.B"), None, None));
+    assert_eq!(
+        (route.interface(), route.version(), route.method()),
+        (Some("a.B"), None, None)
+    );
 }
 
 #[test]
@@ -193,14 +280,26 @@ fn set_keeps_position_and_drops_duplicates_remove_drops_all() {
         )
         .unwrap()
         .to_bytes();
-    let set = codec.mutate_headers(&frame, &[HeaderEdit::Set("a", "new")]).unwrap().to_bytes();
+    let set = codec
+        .mutate_headers(&frame, &[HeaderEdit::Set("a", "new")])
+        .unwrap()
+        .to_bytes();
     let route = codec.route_headers(&set).unwrap();
     let pairs: Vec<_> = route.headers().collect();
-    assert_eq!(pairs, [(&b"a"[..], &b"new"[..]), (b"b", b"2"), (b"c", b"4")]);
+    assert_eq!(
+        pairs,
+        [(&b"a"[..], &b"new"[..]), (b"b", b"2"), (b"c", b"4")]
+    );
     assert!(set.ends_with(b"body"));
-    let removed = codec.mutate_headers(&frame, &[HeaderEdit::Remove("a")]).unwrap().to_bytes();
+    let removed = codec
+        .mutate_headers(&frame, &[HeaderEdit::Remove("a")])
+        .unwrap()
+        .to_bytes();
     let route = codec.route_headers(&removed).unwrap();
-    assert_eq!(route.headers().map(|(k, _)| k).collect::<Vec<_>>(), [&b"b"[..], b"c"]);
+    assert_eq!(
+        route.headers().map(|(k, _)| k).collect::<Vec<_>>(),
+        [&b"b"[..], b"c"]
+    );
 }
 
 #[test]
@@ -210,17 +309,58 @@ fn header_map_errors_fail_one_stream() {
     let mut frame = testdata::REQUEST_151.to_vec();
     frame[66..70].copy_from_slice(&1000u32.to_be_bytes());
     let frame = Bytes::from(frame);
-    assert_eq!(codec.split_frame(&frame), Ok(Split::Complete(151)), "framing is unaffected");
+    assert_eq!(
+        codec.split_frame(&frame),
+        Ok(Split::Complete(151)),
+        "framing is unaffected"
+    );
     let err = codec.route_headers(&frame).unwrap_err();
-    assert!(matches!(err, Error::Malformed { field: "header key", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Malformed {
+                field: "header key",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(err.action(), ErrorAction::FailStream);
 
-    let tight = BoltCodec::with_limits(Limits { max_header_entries: 1, ..Limits::default() });
-    let err = tight.route_headers(&Bytes::from_static(&testdata::REQUEST_151)).unwrap_err();
-    assert!(matches!(err, Error::LimitExceeded { limit: "max_header_entries", .. }), "{err}");
-    let tight = BoltCodec::with_limits(Limits { max_header_bytes: 10, ..Limits::default() });
-    let err = tight.route_headers(&Bytes::from_static(&testdata::REQUEST_151)).unwrap_err();
-    assert!(matches!(err, Error::LimitExceeded { limit: "max_header_bytes", .. }), "{err}");
+    let tight = BoltCodec::with_limits(Limits {
+        max_header_entries: 1,
+        ..Limits::default()
+    });
+    let err = tight
+        .route_headers(&Bytes::from_static(&testdata::REQUEST_151))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: "max_header_entries",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let tight = BoltCodec::with_limits(Limits {
+        max_header_bytes: 10,
+        ..Limits::default()
+    });
+    let err = tight
+        .route_headers(&Bytes::from_static(&testdata::REQUEST_151))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: "max_header_bytes",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -228,7 +368,14 @@ fn ids_wider_than_32_bits_are_refused() {
     let codec = BoltCodec::new();
     let mut frame = testdata::REQUEST_151.to_vec();
     let err = codec.set_request_id(&mut frame, 1 << 32).unwrap_err();
-    assert_eq!(err, Error::IdOutOfRange { protocol: "bolt", id: 1 << 32, bits: 32 });
+    assert_eq!(
+        err,
+        Error::IdOutOfRange {
+            protocol: "bolt",
+            id: 1 << 32,
+            bits: 32
+        }
+    );
     assert_eq!(frame, testdata::REQUEST_151);
     let mut out = BytesMut::new();
     assert!(codec.heartbeat_request(1 << 32, &mut out).is_err());
@@ -241,7 +388,17 @@ fn unknown_command_codes_frame_but_have_no_kind() {
     frame[2..4].copy_from_slice(&7u16.to_be_bytes());
     assert_eq!(codec.split_frame(&frame), Ok(Split::Complete(151)));
     let err = codec.frame_head(&frame).unwrap_err();
-    assert!(err.is_unsupported() && err.action() == ErrorAction::FailStream, "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Malformed {
+                field: "cmd_code",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.action(), ErrorAction::FailStream);
 }
 
 #[test]
@@ -264,7 +421,11 @@ fn header_maps_with_nulls_or_duplicates_round_trip_through_http2() {
     assert!(message.headers().contains_key("xp-bolt-header-block"));
     assert!(codec.from_http2(&message).unwrap() == frame[..]);
     let route = codec.route_headers(&frame).unwrap();
-    assert_eq!(route.headers().count(), 3, "null entries are not routing headers");
+    assert_eq!(
+        route.headers().count(),
+        3,
+        "null entries are not routing headers"
+    );
 }
 
 #[test]
@@ -289,7 +450,10 @@ fn http2_mapping_uses_interface_addressing_and_escapes_keys() {
     let xprotocol_core::Http2Message::Request(request) = codec.to_http2(&frame).unwrap() else {
         panic!("a request")
     };
-    assert_eq!(request.uri().authority().unwrap().as_str(), "com.example.UserService");
+    assert_eq!(
+        request.uri().authority().unwrap().as_str(),
+        "com.example.UserService"
+    );
     assert_eq!(request.uri().path(), "/com.example.UserService/getUser");
     let h = request.headers();
     assert_eq!(h["xp-request-id"], "42");
@@ -301,19 +465,34 @@ fn http2_mapping_uses_interface_addressing_and_escapes_keys() {
     assert_eq!(h["%78p-status"], "spoof");
     assert_eq!(h["%63ontent-length"], "1");
     assert!(!h.contains_key("xp-status"), "a request carries no status");
-    let back = codec.from_http2(&xprotocol_core::Http2Message::Request(request)).unwrap();
+    let back = codec
+        .from_http2(&xprotocol_core::Http2Message::Request(request))
+        .unwrap();
     assert!(back == frame[..]);
 }
 
 #[test]
 fn responses_carry_native_and_http_status() {
     let codec = BoltCodec::new();
-    for (native, http) in [(0u16, 200u16), (4, 503), (7, 504), (0x10, 502), (6, 404), (2, 500)] {
+    for (native, http) in [
+        (0u16, 200u16),
+        (4, 503),
+        (7, 504),
+        (0x10, 502),
+        (6, 404),
+        (2, 500),
+    ] {
         let frame = codec
-            .encode(&BoltHeader::response(3, native), b"", &[], Bytes::from_static(b"x"))
+            .encode(
+                &BoltHeader::response(3, native),
+                b"",
+                &[],
+                Bytes::from_static(b"x"),
+            )
             .unwrap()
             .to_bytes();
-        let xprotocol_core::Http2Message::Response(response) = codec.to_http2(&frame).unwrap() else {
+        let xprotocol_core::Http2Message::Response(response) = codec.to_http2(&frame).unwrap()
+        else {
             panic!("a response")
         };
         assert_eq!(response.status().as_u16(), http);
@@ -324,8 +503,15 @@ fn responses_carry_native_and_http_status() {
 #[test]
 fn from_http2_names_the_bad_header() {
     let codec = BoltCodec::new();
-    let message = codec.to_http2(&Bytes::from_static(&testdata::REQUEST_151)).unwrap();
-    for (header, value) in [("xp-bolt-proto", "9"), ("xp-bolt-type", "7"), ("xp-request-id", "4294967296"), ("xp-protocol", "dubbo")] {
+    let message = codec
+        .to_http2(&Bytes::from_static(&testdata::REQUEST_151))
+        .unwrap();
+    for (header, value) in [
+        ("xp-bolt-proto", "9"),
+        ("xp-bolt-type", "7"),
+        ("xp-request-id", "4294967296"),
+        ("xp-protocol", "dubbo"),
+    ] {
         let mut m = message.clone();
         m.headers_mut().insert(header, value.parse().unwrap());
         let err = codec.from_http2(&m).unwrap_err();
@@ -334,5 +520,12 @@ fn from_http2_names_the_bad_header() {
     let mut m = message.clone();
     m.headers_mut().remove("xp-bolt-timeout");
     let err = codec.from_http2(&m).unwrap_err();
-    assert_eq!(err, Error::Http2 { protocol: "bolt", header: "xp-bolt-timeout", reason: "missing" });
+    assert_eq!(
+        err,
+        Error::Http2 {
+            protocol: "bolt",
+            header: "xp-bolt-timeout",
+            reason: "missing"
+        }
+    );
 }

@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 use xprotocol_bolt::{BoltCodec, BoltHeader, codec_id};
 use xprotocol_core::testing::Conformance;
 use xprotocol_core::{
-    Codec, Error, FactValue, FrameKind, Framing, HeaderEdit, LocalStatus, Multiplexing, Routing, Split, Transcoding,
+    Codec, Error, FactValue, FrameKind, Framing, HeaderEdit, LocalStatus, Multiplexing, Routing,
+    Split, Transcoding,
 };
 
 const PEER: &str = "sofa-bolt-node 2.0.1";
@@ -49,8 +50,14 @@ fn interop_dir() -> PathBuf {
 fn peer(cmd: &str, input: &[Value]) -> Vec<Value> {
     let dir = interop_dir();
     let script = dir.join("bolt-peer.js");
-    assert!(script.is_file(), "interop peer script missing: {}", script.display());
-    let installed = dir.join("node_modules/sofa-bolt-node/package.json").is_file()
+    assert!(
+        script.is_file(),
+        "interop peer script missing: {}",
+        script.display()
+    );
+    let installed = dir
+        .join("node_modules/sofa-bolt-node/package.json")
+        .is_file()
         && dir.join("node_modules/protobufjs/package.json").is_file();
     assert!(
         installed,
@@ -66,13 +73,18 @@ fn peer(cmd: &str, input: &[Value]) -> Vec<Value> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run `node` from PATH ({e}); the {PEER} interop tests need Node >= 18"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run `node` from PATH ({e}); the {PEER} interop tests need Node >= 18")
+        });
     let payload = serde_json::to_vec(input).expect("serialize peer input");
     let mut stdin = child.stdin.take().expect("peer stdin");
     // Write from a thread: the peer may fill its stdout pipe before reading all of stdin.
     let writer = std::thread::spawn(move || stdin.write_all(&payload));
     let out = child.wait_with_output().expect("wait for the peer");
-    writer.join().expect("stdin writer thread").expect("write the peer's stdin");
+    writer
+        .join()
+        .expect("stdin writer thread")
+        .expect("write the peer's stdin");
     assert!(
         out.status.success(),
         "`node bolt-peer.js {cmd}` failed with {}: {}",
@@ -80,10 +92,19 @@ fn peer(cmd: &str, input: &[Value]) -> Vec<Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     let value: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("peer {cmd}: stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "peer {cmd}: stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     });
-    let Value::Array(items) = value else { panic!("peer {cmd}: expected a JSON array, got {value}") };
-    assert_eq!(items.len(), input.len(), "peer {cmd}: one result per input item");
+    let Value::Array(items) = value else {
+        panic!("peer {cmd}: expected a JSON array, got {value}")
+    };
+    assert_eq!(
+        items.len(),
+        input.len(),
+        "peer {cmd}: one result per input item"
+    );
     items
 }
 
@@ -98,8 +119,11 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "odd hex length");
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit")).collect()
+    assert!(text.len().is_multiple_of(2), "odd hex length");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
+        .collect()
 }
 
 /// A short hex view of a frame for failure messages (whole frame when small).
@@ -207,10 +231,21 @@ fn expectations() -> Vec<Expect> {
         case
     };
     vec![
-        req("hessian2 v1 request", hessian_req(101, json!({"boltVersion": 1})), FrameKind::Request, 101, 3000, 1, false),
+        req(
+            "hessian2 v1 request",
+            hessian_req(101, json!({"boltVersion": 1})),
+            FrameKind::Request,
+            101,
+            3000,
+            1,
+            false,
+        ),
         req(
             "hessian2 v1 oneway",
-            hessian_req(102, json!({"boltVersion": 1, "oneway": true, "timeout": 800})),
+            hessian_req(
+                102,
+                json!({"boltVersion": 1, "oneway": true, "timeout": 800}),
+            ),
             FrameKind::OnewayRequest,
             102,
             800,
@@ -277,8 +312,22 @@ fn expectations() -> Vec<Expect> {
             2,
             true,
         ),
-        hb("v1 heartbeat", json!({"kind": "heartbeat", "id": 108}), FrameKind::HeartbeatRequest, 108, 1, false),
-        hb("v1 heartbeat_ack", json!({"kind": "heartbeat_ack", "id": 108}), FrameKind::HeartbeatResponse, 108, 1, false),
+        hb(
+            "v1 heartbeat",
+            json!({"kind": "heartbeat", "id": 108}),
+            FrameKind::HeartbeatRequest,
+            108,
+            1,
+            false,
+        ),
+        hb(
+            "v1 heartbeat_ack",
+            json!({"kind": "heartbeat_ack", "id": 108}),
+            FrameKind::HeartbeatResponse,
+            108,
+            1,
+            false,
+        ),
         hb(
             "v2+CRC heartbeat",
             json!({"kind": "heartbeat", "id": 109, "boltVersion": 2, "crc": true}),
@@ -297,7 +346,15 @@ fn expectations() -> Vec<Expect> {
         ),
         Expect {
             route: pb_route,
-            ..req("protobuf v1 request", pb_req(110, json!({"boltVersion": 1})), FrameKind::Request, 110, 1500, 1, false)
+            ..req(
+                "protobuf v1 request",
+                pb_req(110, json!({"boltVersion": 1})),
+                FrameKind::Request,
+                110,
+                1500,
+                1,
+                false,
+            )
         },
         Expect {
             route: pb_route,
@@ -370,7 +427,9 @@ fn catalog() -> &'static Catalog {
 }
 
 fn content(frame: &[u8]) -> &[u8] {
-    let h = BoltHeader::parse(frame).expect("header").expect("whole header");
+    let h = BoltHeader::parse(frame)
+        .expect("header")
+        .expect("whole header");
     &frame[h.content_at()..h.content_at() + h.content_len as usize]
 }
 
@@ -384,43 +443,84 @@ fn peer_encoded_frames_decode_in_our_codec() {
     let catalog = catalog();
     for (e, frame) in &catalog.entries {
         let ctx = format!("{} (peer frame {})", e.name, hex_view(frame));
-        assert_eq!(codec.split_frame(frame), Ok(Split::Complete(frame.len())), "split: {ctx}");
+        assert_eq!(
+            codec.split_frame(frame),
+            Ok(Split::Complete(frame.len())),
+            "split: {ctx}"
+        );
 
-        let head = codec.frame_head(frame).unwrap_or_else(|err| panic!("frame_head: {err}: {ctx}"));
+        let head = codec
+            .frame_head(frame)
+            .unwrap_or_else(|err| panic!("frame_head: {err}: {ctx}"));
         assert_eq!(head.kind, e.kind, "kind: {ctx}");
         assert_eq!(head.request_id, u64::from(e.id), "request id: {ctx}");
-        assert_eq!(head.timeout, e.timeout_ms.map(Duration::from_millis), "timeout: {ctx}");
+        assert_eq!(
+            head.timeout,
+            e.timeout_ms.map(Duration::from_millis),
+            "timeout: {ctx}"
+        );
         assert_eq!(head.status, e.status, "status: {ctx}");
 
-        let facts = codec.facts(&Bytes::copy_from_slice(frame)).unwrap_or_else(|err| panic!("facts: {err}: {ctx}"));
-        assert_eq!(facts.get("class_name"), Some(&FactValue::Str(e.class.into())), "class_name: {ctx}");
-        assert_eq!(facts.get("crc"), Some(&FactValue::Bool(e.crc)), "crc: {ctx}");
-        assert_eq!(facts.get("bolt_proto"), Some(&FactValue::Int(e.proto)), "bolt_proto: {ctx}");
+        let facts = codec
+            .facts(&Bytes::copy_from_slice(frame))
+            .unwrap_or_else(|err| panic!("facts: {err}: {ctx}"));
+        assert_eq!(
+            facts.get("class_name"),
+            Some(&FactValue::Str(e.class.into())),
+            "class_name: {ctx}"
+        );
+        assert_eq!(
+            facts.get("crc"),
+            Some(&FactValue::Bool(e.crc)),
+            "crc: {ctx}"
+        );
+        assert_eq!(
+            facts.get("bolt_proto"),
+            Some(&FactValue::Int(e.proto)),
+            "bolt_proto: {ctx}"
+        );
         assert_eq!(
             facts.get("oneway"),
             Some(&FactValue::Bool(e.kind == FrameKind::OnewayRequest)),
             "oneway: {ctx}"
         );
-        assert_eq!(facts.get("frame_length"), Some(&FactValue::Int(frame.len() as i64)), "frame_length: {ctx}");
+        assert_eq!(
+            facts.get("frame_length"),
+            Some(&FactValue::Int(frame.len() as i64)),
+            "frame_length: {ctx}"
+        );
 
-        let route = codec.route_headers(&Bytes::copy_from_slice(frame)).unwrap_or_else(|err| panic!("route: {err}: {ctx}"));
+        let route = codec
+            .route_headers(&Bytes::copy_from_slice(frame))
+            .unwrap_or_else(|err| panic!("route: {err}: {ctx}"));
         if let Some([service, interface, version, method]) = e.route {
             assert_eq!(route.service(), Some(service), "service: {ctx}");
             assert_eq!(route.interface(), Some(interface), "interface: {ctx}");
             assert_eq!(route.version(), Some(version), "version: {ctx}");
             assert_eq!(route.method(), Some(method), "method: {ctx}");
             assert_eq!(route.header("x-tenant"), Some("t1"), "x-tenant: {ctx}");
-            assert_eq!(route.header("rpc_trace_context.sofaTraceId"), Some(TRACE_ID), "trace id: {ctx}");
+            assert_eq!(
+                route.header("rpc_trace_context.sofaTraceId"),
+                Some(TRACE_ID),
+                "trace id: {ctx}"
+            );
         } else if e.kind.is_request() && e.kind != FrameKind::HeartbeatRequest {
             // hessian2: the peer writes only `service`; the method lives in the body.
             assert_eq!(route.service(), Some(SVC), "service: {ctx}");
-            assert_eq!(route.interface(), Some("com.example.EchoService"), "interface: {ctx}");
+            assert_eq!(
+                route.interface(),
+                Some("com.example.EchoService"),
+                "interface: {ctx}"
+            );
             assert_eq!(route.version(), Some("1.0"), "version: {ctx}");
         }
 
         kit.check_frame(frame);
     }
-    println!("interop: {} frames checked against {PEER} (peer-encoded → our codec)", catalog.entries.len());
+    println!(
+        "interop: {} frames checked against {PEER} (peer-encoded → our codec)",
+        catalog.entries.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,8 +533,16 @@ struct Built {
     expect: Vec<(&'static str, Value)>,
 }
 
-fn built(name: impl Into<String>, frame: impl Into<Vec<u8>>, expect: Vec<(&'static str, Value)>) -> Built {
-    Built { name: name.into(), frame: frame.into(), expect }
+fn built(
+    name: impl Into<String>,
+    frame: impl Into<Vec<u8>>,
+    expect: Vec<(&'static str, Value)>,
+) -> Built {
+    Built {
+        name: name.into(),
+        frame: frame.into(),
+        expect,
+    }
 }
 
 fn hessian_request_fields(id: u32) -> Vec<(&'static str, Value)> {
@@ -462,7 +570,10 @@ fn pb_request_fields(id: u32) -> Vec<(&'static str, Value)> {
     ]
 }
 
-fn with(mut base: Vec<(&'static str, Value)>, more: Vec<(&'static str, Value)>) -> Vec<(&'static str, Value)> {
+fn with(
+    mut base: Vec<(&'static str, Value)>,
+    more: Vec<(&'static str, Value)>,
+) -> Vec<(&'static str, Value)> {
     base.extend(more);
     base
 }
@@ -474,9 +585,14 @@ fn frames_we_build_decode_in_the_peer() {
     let mut frames: Vec<Built> = Vec::new();
 
     // Heartbeat replies (the reply mirrors version, ver1, switch: the peer checks the v2 CRC).
-    for (src, id, proto, crc) in [("v1 heartbeat", 108, "bolt", Value::Null), ("v2+CRC heartbeat", 109, "bolt2", json!(true))] {
+    for (src, id, proto, crc) in [
+        ("v1 heartbeat", 108, "bolt", Value::Null),
+        ("v2+CRC heartbeat", 109, "bolt2", json!(true)),
+    ] {
         let mut dst = BytesMut::new();
-        codec.heartbeat_reply(cat.frame(src), &mut dst).expect("heartbeat_reply");
+        codec
+            .heartbeat_reply(cat.frame(src), &mut dst)
+            .expect("heartbeat_reply");
         frames.push(built(
             format!("heartbeat_reply to {src}"),
             dst.to_vec(),
@@ -492,24 +608,44 @@ fn frames_we_build_decode_in_the_peer() {
 
     // Our active heartbeat.
     let mut ping = BytesMut::new();
-    codec.heartbeat_request(4242, &mut ping).expect("heartbeat_request");
+    codec
+        .heartbeat_request(4242, &mut ping)
+        .expect("heartbeat_request");
     frames.push(built(
         "heartbeat_request(4242)",
         ping.to_vec(),
-        vec![("/packetType", json!("heartbeat")), ("/packetId", json!(4242)), ("/meta/protocolType", json!("bolt"))],
+        vec![
+            ("/packetType", json!("heartbeat")),
+            ("/packetId", json!(4242)),
+            ("/meta/protocolType", json!("bolt")),
+        ],
     ));
 
     // Local replies: Bolt status 7 / 4 / 6, decoded by the peer as errors.
     let local_cases = [
         ("hessian2 v1 request", 101, LocalStatus::Timeout, 7, "bolt"),
-        ("hessian2 v1 request", 101, LocalStatus::Overloaded, 5, "bolt"),
+        (
+            "hessian2 v1 request",
+            101,
+            LocalStatus::Overloaded,
+            4,
+            "bolt",
+        ),
         ("hessian2 v1 request", 101, LocalStatus::NoRoute, 6, "bolt"),
-        ("hessian2 v2+CRC request", 105, LocalStatus::Timeout, 7, "bolt2"),
+        (
+            "hessian2 v2+CRC request",
+            105,
+            LocalStatus::Timeout,
+            7,
+            "bolt2",
+        ),
     ];
     for (src, id, local, status, proto) in local_cases {
         let message = format!("proxy: {} 本地应答", local.as_str());
         let mut dst = BytesMut::new();
-        codec.local_reply(cat.frame(src), local, &message, &mut dst).expect("local_reply");
+        codec
+            .local_reply(cat.frame(src), local, &message, &mut dst)
+            .expect("local_reply");
         frames.push(built(
             format!("local_reply {local:?} to {src}"),
             dst.to_vec(),
@@ -526,40 +662,68 @@ fn frames_we_build_decode_in_the_peer() {
     }
 
     // Request ids rewritten in place (v2: CRC recomputed).
-    for (src, new_id, crc) in [("hessian2 v1 request", 900_001u32, Value::Null), ("hessian2 v2+CRC request", 900_002, json!(true))] {
+    for (src, new_id, crc) in [
+        ("hessian2 v1 request", 900_001u32, Value::Null),
+        ("hessian2 v2+CRC request", 900_002, json!(true)),
+    ] {
         let mut copy = cat.frame(src).to_vec();
-        codec.set_request_id(&mut copy, u64::from(new_id)).expect("set_request_id");
+        codec
+            .set_request_id(&mut copy, u64::from(new_id))
+            .expect("set_request_id");
         frames.push(built(
             format!("set_request_id({new_id}) on {src}"),
             copy,
-            with(hessian_request_fields(new_id), vec![("/meta/crcEnable", crc), ("/wire/requestId", json!(new_id))]),
+            with(
+                hessian_request_fields(new_id),
+                vec![("/meta/crcEnable", crc), ("/wire/requestId", json!(new_id))],
+            ),
         ));
     }
     {
         let mut copy = cat.frame("protobuf v2+CRC request").to_vec();
-        codec.set_request_id(&mut copy, 900_003).expect("set_request_id");
+        codec
+            .set_request_id(&mut copy, 900_003)
+            .expect("set_request_id");
         frames.push(built(
             "set_request_id(900003) on protobuf v2+CRC request",
             copy,
-            with(pb_request_fields(900_003), vec![("/meta/crcEnable", json!(true))]),
+            with(
+                pb_request_fields(900_003),
+                vec![("/meta/crcEnable", json!(true))],
+            ),
         ));
     }
 
     // Header mutation: Set x-trace-id, remove nothing.
     let edits = [HeaderEdit::Set("x-trace-id", "追踪-1")];
-    for (src, id) in [("hessian2 v1 request", 101), ("hessian2 v2+CRC request", 105)] {
-        let mutated = codec.mutate_headers(&Bytes::copy_from_slice(cat.frame(src)), &edits).expect("mutate").to_bytes();
+    for (src, id) in [
+        ("hessian2 v1 request", 101),
+        ("hessian2 v2+CRC request", 105),
+    ] {
+        let mutated = codec
+            .mutate_headers(&Bytes::copy_from_slice(cat.frame(src)), &edits)
+            .expect("mutate")
+            .to_bytes();
         frames.push(built(
             format!("mutate_headers(x-trace-id) on {src}"),
             mutated.to_vec(),
             with(
                 hessian_request_fields(id),
-                vec![("/wire/headerMap/x-trace-id", json!("追踪-1")), ("/wire/headerMap/service", json!(SVC))],
+                vec![
+                    ("/wire/headerMap/x-trace-id", json!("追踪-1")),
+                    ("/wire/headerMap/service", json!(SVC)),
+                ],
             ),
         ));
     }
-    for (src, id) in [("protobuf v1 request", 110), ("protobuf v2+CRC request", 111)] {
-        let mutated = codec.mutate_headers(&Bytes::copy_from_slice(cat.frame(src)), &edits).expect("mutate").to_bytes();
+    for (src, id) in [
+        ("protobuf v1 request", 110),
+        ("protobuf v2+CRC request", 111),
+    ] {
+        let mutated = codec
+            .mutate_headers(&Bytes::copy_from_slice(cat.frame(src)), &edits)
+            .expect("mutate")
+            .to_bytes();
         frames.push(built(
             format!("mutate_headers(x-trace-id) on {src}"),
             mutated.to_vec(),
@@ -568,7 +732,10 @@ fn frames_we_build_decode_in_the_peer() {
                 vec![
                     ("/requestProps/x-trace-id", json!("追踪-1")),
                     ("/requestProps/x-tenant", json!("t1")),
-                    ("/requestProps/rpc_trace_context/sofaTraceId", json!(TRACE_ID)),
+                    (
+                        "/requestProps/rpc_trace_context/sofaTraceId",
+                        json!(TRACE_ID),
+                    ),
                 ],
             ),
         ));
@@ -578,23 +745,49 @@ fn frames_we_build_decode_in_the_peer() {
     // sofa-bolt-node's protobuf decoder takes the service from `sofa_head_target_service`
     // (not `service`), so that header is sent as well.
     let body = Bytes::copy_from_slice(content(cat.frame("protobuf v1 request")));
-    assert_eq!(&body[..], b"\x0a\x05peter\x10\x03", "the peer's EchoRequest{{peter,3}} body");
+    assert_eq!(
+        &body[..],
+        b"\x0a\x05peter\x10\x03",
+        "the peer's EchoRequest{{peter,3}} body"
+    );
     let headers: [(&[u8], &[u8]); 3] = [
         (b"service", PB_SVC.as_bytes()),
         (b"sofa_head_method_name", b"echo"),
         (b"sofa_head_target_service", PB_SVC.as_bytes()),
     ];
     for (id, header, crc) in [
-        (4711u32, BoltHeader { codec: codec_id::PROTOBUF, ..BoltHeader::request(4711, 2500) }, Value::Null),
-        (4712, BoltHeader { codec: codec_id::PROTOBUF, ..BoltHeader::request(4712, 2500) }.v2(2, 1), json!(true)),
+        (
+            4711u32,
+            BoltHeader {
+                codec: codec_id::PROTOBUF,
+                ..BoltHeader::request(4711, 2500)
+            },
+            Value::Null,
+        ),
+        (
+            4712,
+            BoltHeader {
+                codec: codec_id::PROTOBUF,
+                ..BoltHeader::request(4712, 2500)
+            }
+            .v2(2, 1),
+            json!(true),
+        ),
     ] {
-        let frame = codec.encode(&header, SOFA_REQUEST.as_bytes(), &headers, body.clone()).expect("encode").to_bytes();
+        let frame = codec
+            .encode(&header, SOFA_REQUEST.as_bytes(), &headers, body.clone())
+            .expect("encode")
+            .to_bytes();
         frames.push(built(
             format!("BoltCodec::encode protobuf request {id}"),
             frame.to_vec(),
             with(
                 pb_request_fields(id),
-                vec![("/timeout", json!(2500)), ("/className", json!(SOFA_REQUEST)), ("/meta/crcEnable", crc)],
+                vec![
+                    ("/timeout", json!(2500)),
+                    ("/className", json!(SOFA_REQUEST)),
+                    ("/meta/crcEnable", crc),
+                ],
             ),
         ));
     }
@@ -606,31 +799,69 @@ fn frames_we_build_decode_in_the_peer() {
         ("protobuf v1 request", pb_request_fields(110)),
         (
             "hessian2 v1 error response status 7",
-            vec![("/packetType", json!("response")), ("/packetId", json!(107)), ("/isError", json!(true)), ("/status", json!(7))],
+            vec![
+                ("/packetType", json!("response")),
+                ("/packetId", json!(107)),
+                ("/isError", json!(true)),
+                ("/status", json!(7)),
+            ],
         ),
         (
             "hessian2 v1 response success",
-            vec![("/packetType", json!("response")), ("/packetId", json!(101)), ("/isError", json!(false)), ("/appResponse", json!("hello 世界"))],
+            vec![
+                ("/packetType", json!("response")),
+                ("/packetId", json!(101)),
+                ("/isError", json!(false)),
+                ("/appResponse", json!("hello 世界")),
+            ],
         ),
-        ("v2+CRC heartbeat", vec![("/packetType", json!("heartbeat")), ("/packetId", json!(109))]),
+        (
+            "v2+CRC heartbeat",
+            vec![
+                ("/packetType", json!("heartbeat")),
+                ("/packetId", json!(109)),
+            ],
+        ),
     ] {
         let native = Bytes::copy_from_slice(cat.frame(src));
-        let message = codec.to_http2(&native).unwrap_or_else(|e| panic!("to_http2 {src}: {e}"));
-        let back = codec.from_http2(&message).unwrap_or_else(|e| panic!("from_http2 {src}: {e}")).to_bytes();
-        assert_eq!(hex(&back), hex(&native), "HTTP/2 round trip of {src} is not byte identical");
-        frames.push(built(format!("to_http2→from_http2 of {src}"), back.to_vec(), fields));
+        let message = codec
+            .to_http2(&native)
+            .unwrap_or_else(|e| panic!("to_http2 {src}: {e}"));
+        let back = codec
+            .from_http2(&message)
+            .unwrap_or_else(|e| panic!("from_http2 {src}: {e}"))
+            .to_bytes();
+        assert_eq!(
+            hex(&back),
+            hex(&native),
+            "HTTP/2 round trip of {src} is not byte identical"
+        );
+        frames.push(built(
+            format!("to_http2→from_http2 of {src}"),
+            back.to_vec(),
+            fields,
+        ));
     }
 
     // Every frame is one whole frame for us too, then one peer run decodes them all.
     for b in &frames {
-        assert_eq!(codec.split_frame(&b.frame), Ok(Split::Complete(b.frame.len())), "our split of {}", b.name);
+        assert_eq!(
+            codec.split_frame(&b.frame),
+            Ok(Split::Complete(b.frame.len())),
+            "our split of {}",
+            b.name
+        );
     }
     let refs: Vec<&[u8]> = frames.iter().map(|b| &b.frame[..]).collect();
     let results = peer_decode(&refs);
     let mut failures = Vec::new();
     for (b, r) in frames.iter().zip(&results) {
         if r.get("ok") != Some(&json!(true)) {
-            failures.push(format!("{}: peer said {r}\n  frame {}", b.name, hex_view(&b.frame)));
+            failures.push(format!(
+                "{}: peer said {r}\n  frame {}",
+                b.name,
+                hex_view(&b.frame)
+            ));
             continue;
         }
         for (pointer, want) in &b.expect {
@@ -644,8 +875,17 @@ fn frames_we_build_decode_in_the_peer() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} frames misread by {PEER}:\n{}", failures.len(), frames.len(), failures.join("\n"));
-    println!("interop: {} frames checked against {PEER} (our codec → peer)", frames.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} frames misread by {PEER}:\n{}",
+        failures.len(),
+        frames.len(),
+        failures.join("\n")
+    );
+    println!(
+        "interop: {} frames checked against {PEER} (our codec → peer)",
+        frames.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,9 +896,15 @@ fn corrupted_crc_frames_are_refused_by_both() {
     let codec = BoltCodec::new();
     let cat = catalog();
     let mut corrupted: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for src in ["hessian2 v2+CRC request", "protobuf v2+CRC request", "hessian2 v2+CRC response success"] {
+    for src in [
+        "hessian2 v2+CRC request",
+        "protobuf v2+CRC request",
+        "hessian2 v2+CRC response success",
+    ] {
         let frame = cat.frame(src);
-        let h = BoltHeader::parse(frame).expect("header").expect("whole header");
+        let h = BoltHeader::parse(frame)
+            .expect("header")
+            .expect("whole header");
         assert!(h.has_crc(), "{src} carries a CRC");
         let mut bad = frame.to_vec();
         bad[h.content_at() + h.content_len as usize / 2] ^= 0x20;
@@ -668,18 +914,26 @@ fn corrupted_crc_frames_are_refused_by_both() {
         let frame = cat.frame("hessian2 v2+CRC request");
         let mut bad = frame.to_vec();
         let last = bad.len() - 1;
-        bad[last] ^= 0x00;
-        corrupted.insert("hessian2 v2+CRC request: CRC trailer byte flipped".into(), bad);
+        bad[last] ^= 0x01;
+        corrupted.insert(
+            "hessian2 v2+CRC request: CRC trailer byte flipped".into(),
+            bad,
+        );
     }
 
     for (name, bad) in &corrupted {
         let found = u32::from_be_bytes(bad[bad.len() - 4..].try_into().expect("4 bytes"));
         match codec.split_frame(bad) {
-            Err(Error::ChecksumMismatch { found: f, computed, .. }) => {
+            Err(Error::ChecksumMismatch {
+                found: f, computed, ..
+            }) => {
                 assert_eq!(f, found, "{name}: reported trailer");
                 assert_ne!(computed, found, "{name}: computed CRC");
             }
-            other => panic!("{name}: our split gave {other:?}, expected ChecksumMismatch; frame {}", hex_view(bad)),
+            other => panic!(
+                "{name}: our split gave {other:?}, expected ChecksumMismatch; frame {}",
+                hex_view(bad)
+            ),
         }
         // Only the CRC is wrong: without verification the frame splits whole.
         assert_eq!(
@@ -692,9 +946,20 @@ fn corrupted_crc_frames_are_refused_by_both() {
     let refs: Vec<&[u8]> = corrupted.values().map(Vec::as_slice).collect();
     let results = peer_decode(&refs);
     for ((name, bad), r) in corrupted.iter().zip(&results) {
-        assert_eq!(r.get("ok"), Some(&json!(false)), "{name}: {PEER} accepted a corrupted frame: {r}; frame {}", hex_view(bad));
+        assert_eq!(
+            r.get("ok"),
+            Some(&json!(false)),
+            "{name}: {PEER} accepted a corrupted frame: {r}; frame {}",
+            hex_view(bad)
+        );
         let error = r.get("error").and_then(Value::as_str).unwrap_or_default();
-        assert!(error.contains("CRC check failed"), "{name}: {PEER} refused it for another reason: {r}");
+        assert!(
+            error.contains("CRC check failed"),
+            "{name}: {PEER} refused it for another reason: {r}"
+        );
     }
-    println!("interop: {} frames checked against {PEER} (corrupted CRC refused by both)", corrupted.len());
+    println!(
+        "interop: {} frames checked against {PEER} (corrupted CRC refused by both)",
+        corrupted.len()
+    );
 }

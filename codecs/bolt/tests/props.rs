@@ -19,11 +19,23 @@ fn header_strategy() -> impl Strategy<Value = BoltHeader> {
         (1u8..=2, any::<u8>()),
         any::<u8>(),
     )
-        .prop_map(|(v2, ty, cmd, id, codec, timeout, status, (ver1, switch), ver2)| {
-            let base = if ty == 0 { BoltHeader::response(id, status) } else { BoltHeader::request(id, timeout) };
-            let header = BoltHeader { command_type: ty, cmd_code: cmd, codec, ver2, ..base };
-            if v2 { header.v2(ver1, switch) } else { header }
-        })
+        .prop_map(
+            |(v2, ty, cmd, id, codec, timeout, status, (ver1, switch), ver2)| {
+                let base = if ty == 0 {
+                    BoltHeader::response(id, status)
+                } else {
+                    BoltHeader::request(id, timeout)
+                };
+                let header = BoltHeader {
+                    command_type: ty,
+                    cmd_code: cmd,
+                    codec,
+                    ver2,
+                    ..base
+                };
+                if v2 { header.v2(ver1, switch) } else { header }
+            },
+        )
 }
 
 fn entries_strategy() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<u8>)>> {

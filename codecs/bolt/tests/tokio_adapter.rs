@@ -29,7 +29,10 @@ async fn frames_a_tcp_stream_written_in_odd_chunks() {
             socket.flush().await.unwrap();
         }
         // A frame cut short, then EOF: the reader must report an error, not a frame.
-        socket.write_all(&testdata::REQUEST_151[..30]).await.unwrap();
+        socket
+            .write_all(&testdata::REQUEST_151[..30])
+            .await
+            .unwrap();
     });
     let (socket, _) = listener.accept().await.unwrap();
     let mut frames = FramedRead::new(socket, FrameCodec::new(codec.clone()));
@@ -48,10 +51,20 @@ async fn framing_errors_surface_as_codec_errors_and_writes_pass_through() {
     let codec: Arc<dyn Codec> = Arc::new(BoltCodec::new());
     let (client, server) = tokio::io::duplex(1024);
     let mut sink = FramedWrite::new(client, FrameCodec::new(codec.clone()));
-    sink.send(Bytes::from_static(&testdata::REQUEST_151)).await.unwrap();
-    sink.send(Bytes::from_static(b"\x07garbage-that-is-not-bolt")).await.unwrap();
+    sink.send(Bytes::from_static(&testdata::REQUEST_151))
+        .await
+        .unwrap();
+    sink.send(Bytes::from_static(b"\x07garbage-that-is-not-bolt"))
+        .await
+        .unwrap();
     let mut frames = FramedRead::new(server, FrameCodec::new(codec));
-    assert_eq!(&frames.next().await.unwrap().unwrap()[..], &testdata::REQUEST_151[..]);
+    assert_eq!(
+        &frames.next().await.unwrap().unwrap()[..],
+        &testdata::REQUEST_151[..]
+    );
     let err = frames.next().await.unwrap().unwrap_err();
-    assert!(matches!(err, FramedError::Codec(Error::BadMagic { found: 0x07, .. })), "{err}");
+    assert!(
+        matches!(err, FramedError::Codec(Error::BadMagic { found: 0x07, .. })),
+        "{err}"
+    );
 }

@@ -33,7 +33,11 @@ fn body_only_facts(expect: &serde_json::Map<String, Value>) -> Vec<&'static str>
 fn every_bolt_vector_decodes_to_its_facts() {
     let codec = BoltCodec::new();
     let all = vectors::load(MANIFEST_DIR, "bolt-");
-    assert!(all.len() >= 27, "expected the 27+ bolt vectors, found {}", all.len());
+    assert!(
+        all.len() >= 27,
+        "expected the 27+ bolt vectors, found {}",
+        all.len()
+    );
     let mut failures = Vec::new();
     for v in &all {
         let facts = codec.facts(&Bytes::from(v.frame.clone())).expect(&v.id);
@@ -42,13 +46,21 @@ fn every_bolt_vector_decodes_to_its_facts() {
             failures.push(format!("{}: {key}: expected {want}, got {got}", v.id));
         }
         for key in deferred {
-            let got = facts.get(key).map(vectors::fact_to_json);
+            let got = facts.get(key).map(xprotocol_core::FactValue::to_json);
             if got != Some(Value::Null) {
-                failures.push(format!("{}: {key} must be reported absent until the Hessian2 reader, got {got:?}", v.id));
+                failures.push(format!(
+                    "{}: {key} must be reported absent until the Hessian2 reader, got {got:?}",
+                    v.id
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -69,7 +81,12 @@ fn rewrite_keeps_every_other_fact_and_the_length() {
         codec.set_request_id(&mut frame, 0xfeed_beef).unwrap();
         assert_eq!(frame.len(), v.frame.len(), "{}", v.id);
         let mut after = codec.facts(&Bytes::from(frame)).unwrap();
-        assert_eq!(after.get("request_id"), Some(&xprotocol_core::FactValue::Int(0xfeed_beef)), "{}", v.id);
+        assert_eq!(
+            after.get("request_id"),
+            Some(&xprotocol_core::FactValue::Int(0xfeed_beef)),
+            "{}",
+            v.id
+        );
         after.push("request_id", before.get("request_id").cloned().unwrap());
         assert_eq!(after, before, "{}", v.id);
     }
@@ -88,13 +105,20 @@ fn http2_body_shares_the_frame_content() {
         let range = frame.as_ptr_range();
         assert!(range.contains(&body.as_ptr()), "{}: body was copied", v.id);
         let back = codec.from_http2(&message).unwrap();
-        assert!(back.pieces().iter().any(|p| p.as_ptr() == body.as_ptr()), "{}: content copied on the way back", v.id);
+        assert!(
+            back.pieces().iter().any(|p| p.as_ptr() == body.as_ptr()),
+            "{}: content copied on the way back",
+            v.id
+        );
     }
 }
 
 #[test]
 fn arbitrary_bytes_never_panic_and_respect_limits() {
     let codec = BoltCodec::new();
-    let seeds: Vec<Vec<u8>> = vectors::load(MANIFEST_DIR, "bolt-").into_iter().map(|v| v.frame).collect();
+    let seeds: Vec<Vec<u8>> = vectors::load(MANIFEST_DIR, "bolt-")
+        .into_iter()
+        .map(|v| v.frame)
+        .collect();
     Conformance::new(&codec).check_arbitrary_inputs(&seeds, 4_000);
 }

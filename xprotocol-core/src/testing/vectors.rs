@@ -24,14 +24,20 @@ pub struct Vector {
 /// # Panics
 /// When the directory does not exist: conformance tests must fail, not skip.
 pub fn vectors_dir(manifest_dir: &str) -> PathBuf {
-    let dir = std::env::var_os("XPROTOCOL_VECTORS").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(manifest_dir)
-            .ancestors()
-            .map(|a| a.join("../shared/vectors"))
-            .find(|p| p.is_dir())
-            .unwrap_or_else(|| PathBuf::from("../shared/vectors"))
-    });
-    assert!(dir.is_dir(), "shared vectors not found at {} (set XPROTOCOL_VECTORS)", dir.display());
+    let dir = std::env::var_os("XPROTOCOL_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(manifest_dir)
+                .ancestors()
+                .map(|a| a.join("../shared/vectors"))
+                .find(|p| p.is_dir())
+                .unwrap_or_else(|| PathBuf::from("../shared/vectors"))
+        });
+    assert!(
+        dir.is_dir(),
+        "shared vectors not found at {} (set XPROTOCOL_VECTORS)",
+        dir.display()
+    );
     dir
 }
 
@@ -46,18 +52,27 @@ pub fn load(manifest_dir: &str, prefix: &str) -> Vec<Vector> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension().is_some_and(|x| x == "json")
-                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix))
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix))
         })
         .collect();
     paths.sort();
-    assert!(!paths.is_empty(), "no {prefix}* vectors in {}", dir.display());
+    assert!(
+        !paths.is_empty(),
+        "no {prefix}* vectors in {}",
+        dir.display()
+    );
     paths.iter().map(|p| parse(p)).collect()
 }
 
 fn parse(path: &Path) -> Vector {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let hex = json["frame_hex"].as_str().unwrap_or_else(|| panic!("{}: no frame_hex", path.display()));
+    let json: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let hex = json["frame_hex"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}: no frame_hex", path.display()));
     let frame = decode_hex(hex).unwrap_or_else(|| panic!("{}: bad frame_hex", path.display()));
     if let Some(len) = json["frame_length"].as_u64() {
         assert_eq!(frame.len() as u64, len, "{}: frame_length", path.display());
@@ -72,7 +87,7 @@ fn parse(path: &Path) -> Vector {
 /// Decode a hex string (upper or lower case).
 pub fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     let hex = hex.as_bytes();
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.chunks(2)
@@ -83,27 +98,18 @@ pub fn decode_hex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// A fact as JSON.
-pub fn fact_to_json(value: &FactValue) -> Value {
-    match value {
-        FactValue::Null => Value::Null,
-        FactValue::Bool(b) => Value::Bool(*b),
-        FactValue::Int(i) => Value::from(*i),
-        FactValue::Str(s) => Value::String(s.clone()),
-        FactValue::Map(entries) => {
-            Value::Object(entries.iter().map(|(k, v)| (k.clone(), fact_to_json(v))).collect())
-        }
-    }
-}
-
 /// The keys of `expect` whose value differs from the facts (a missing fact
 /// counts as `null`), as `(key, expected, actual)`, skipping `skip` keys.
-pub fn mismatches(facts: &Facts, expect: &serde_json::Map<String, Value>, skip: &[&str]) -> Vec<(String, Value, Value)> {
+pub fn mismatches(
+    facts: &Facts,
+    expect: &serde_json::Map<String, Value>,
+    skip: &[&str],
+) -> Vec<(String, Value, Value)> {
     expect
         .iter()
         .filter(|(k, _)| !skip.contains(&k.as_str()))
         .filter_map(|(key, want)| {
-            let got = facts.get(key).map_or(Value::Null, fact_to_json);
+            let got = facts.get(key).map_or(Value::Null, FactValue::to_json);
             (got != *want).then(|| (key.clone(), want.clone(), got))
         })
         .collect()

@@ -1,0 +1,429 @@
+//! End-to-end tests of the `xproto` binary against the shared real-peer vectors.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+/// One shared Bolt vector.
+struct Vector {
+    name: String,
+    frame: Vec<u8>,
+    expect: Value,
+}
+
+/// The shared vectors directory: `$XPROTOCOL_VECTORS`, else `../../shared/vectors`.
+/// A missing directory fails the test: the vectors are the point of these tests.
+fn vectors_dir() -> PathBuf {
+    let dir = std::env::var_os("XPROTOCOL_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
+    assert!(
+        dir.is_dir(),
+        "shared vectors directory {} not found (set XPROTOCOL_VECTORS)",
+        dir.display()
+    );
+    dir
+}
+
+/// Every `bolt-*.json` vector, sorted by name.
+fn bolt_vectors() -> Vec<Vector> {
+    let dir = vectors_dir();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .is_some_and(|n| n.starts_with("bolt-") && n.ends_with(".json"))
+        })
+        .collect();
+    paths.sort();
+    assert!(
+        !paths.is_empty(),
+        "no bolt-*.json vectors in {}",
+        dir.display()
+    );
+    paths
+        .iter()
+        .map(|path| vector(path.file_stem().unwrap().to_str().unwrap()))
+        .collect()
+}
+
+/// The vector named `name`.
+fn vector(name: &str) -> Vector {
+    let path = vectors_dir().join(format!("{name}.json"));
+    let json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let frame = hex(json["frame_hex"].as_str().unwrap());
+    assert_eq!(
+        frame.len() as u64,
+        json["frame_length"].as_u64().unwrap(),
+        "{name}: frame_length"
+    );
+    Vector {
+        name: name.to_owned(),
+        frame,
+        expect: json["expect"].clone(),
+    }
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Run `xproto args…` with `stdin`.
+fn xproto(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xproto"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Run `xproto args…`, expecting success; its stdout.
+fn ok(args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let out = xproto(args, stdin);
+    assert!(
+        out.status.success(),
+        "xproto {args:?}: {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `xproto decode` of `bytes`, parsed (exit status not checked).
+fn decode(bytes: &[u8]) -> (Value, Output) {
+    let out = xproto(&["decode"], bytes);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "decode printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (json, out)
+}
+
+/// The facts of a buffer holding exactly one frame.
+fn facts_of(bytes: &[u8]) -> Value {
+    let (json, out) = decode(bytes);
+    assert!(
+        out.status.success(),
+        "decode failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json["frames"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["consumed"], json!(bytes.len()));
+    assert_eq!(json["incomplete"], json!(false));
+    json["frames"][0].clone()
+}
+
+/// A printed fact; a fact that is not printed is absent, i.e. null.
+fn fact<'a>(facts: &'a Value, key: &str) -> &'a Value {
+    facts.get(key).unwrap_or(&Value::Null)
+}
+
+#[test]
+fn decode_matches_every_bolt_vector() {
+    for v in bolt_vectors() {
+        let facts = facts_of(&v.frame);
+        assert_eq!(facts["protocol"], json!("bolt"), "{}", v.name);
+        for (key, expected) in v.expect.as_object().unwrap() {
+            let got = fact(&facts, key);
+            // The method of a hessian2-body request (and a target app carried only
+            // in the body) comes with the Hessian2 reader of a later issue: until
+            // then the codec reports them as absent.
+            if v.expect["method_location"] == "hessian2-body" {
+                let header_app = v.expect["header_map"]["sofa_head_target_app"]
+                    .as_str()
+                    .unwrap_or("");
+                if matches!(key.as_str(), "method" | "method_location")
+                    || (key == "target_app" && header_app.is_empty())
+                {
+                    assert_eq!(
+                        got,
+                        &Value::Null,
+                        "{}: `{key}` before the Hessian2 reader",
+                        v.name
+                    );
+                    continue;
+                }
+            }
+            assert_eq!(got, expected, "{}: fact `{key}`", v.name);
+        }
+    }
+}
+
+#[test]
+fn decode_concatenated_stream_and_truncated_stream() {
+    let vectors = bolt_vectors();
+    let stream: Vec<u8> = vectors.iter().flat_map(|v| v.frame.clone()).collect();
+    let (json, out) = decode(&stream);
+    assert!(out.status.success());
+    let frames = json["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), vectors.len());
+    for (facts, v) in frames.iter().zip(&vectors) {
+        assert_eq!(facts["request_id"], v.expect["request_id"], "{}", v.name);
+        assert_eq!(facts["frame_length"], json!(v.frame.len()), "{}", v.name);
+    }
+    assert_eq!(json["consumed"], json!(stream.len()));
+    assert_eq!(json["incomplete"], json!(false));
+
+    let last = vectors.last().unwrap().frame.len();
+    let (json, out) = decode(&stream[..stream.len() - 1]);
+    assert!(out.status.success());
+    assert_eq!(json["frames"].as_array().unwrap().len(), vectors.len() - 1);
+    assert_eq!(json["consumed"], json!(stream.len() - last));
+    assert_eq!(json["incomplete"], json!(true));
+}
+
+#[test]
+fn decode_empty_and_short_input() {
+    let (json, out) = decode(b"");
+    assert!(out.status.success());
+    assert_eq!(
+        json,
+        json!({"frames": [], "consumed": 0, "incomplete": false})
+    );
+    let (json, out) = decode(b"\x01");
+    assert!(out.status.success());
+    assert_eq!(
+        json,
+        json!({"frames": [], "consumed": 0, "incomplete": true})
+    );
+}
+
+#[test]
+fn decode_malformed_frame_after_good_one() {
+    let good = vector("bolt-v1-req-hessian2-basic");
+    let mut stream = good.frame.clone();
+    stream.extend_from_slice(&[0x07; 24]);
+    let (json, out) = decode(&stream);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json["frames"].as_array().unwrap().len(), 1);
+    assert_eq!(json["frames"][0]["request_id"], good.expect["request_id"]);
+    assert_eq!(json["consumed"], json!(good.frame.len()));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "xproto: frame 2 at offset {}: bolt: bad magic",
+            good.frame.len()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn decode_bad_crc_and_unknown_protocol_exit_1() {
+    let mut frame = vector("bolt-v2-resp-success-crc").frame;
+    *frame.last_mut().unwrap() ^= 1;
+    let (json, out) = decode(&frame);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json["frames"], json!([]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum mismatch"));
+
+    let (json, out) = decode(b"GET / HTTP/1.1\r\n\r\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json["frames"], json!([]));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(stderr.contains("unknown protocol"), "{stderr}");
+}
+
+#[test]
+fn decode_with_forced_protocol_and_file_argument() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/captures/bolt-sample.bin");
+    let out = ok(
+        &["decode", "--protocol", "bolt", path.to_str().unwrap()],
+        b"",
+    );
+    let json: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["frames"].as_array().unwrap().len(), 6);
+    let out = xproto(&["decode", "--protocol", "nosuchproto"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn decode_sample_capture() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/captures/bolt-sample.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    let json: Value =
+        serde_json::from_slice(&ok(&["decode", path.to_str().unwrap()], b"")).unwrap();
+    let kinds: Vec<_> = json["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "request",
+            "response",
+            "heartbeat_request",
+            "heartbeat_response",
+            "request",
+            "response"
+        ]
+    );
+    assert_eq!(json["consumed"], json!(bytes.len()));
+    assert_eq!(json["incomplete"], json!(false));
+    // stdin gives the same document as the file argument.
+    assert_eq!(
+        serde_json::from_slice::<Value>(&ok(&["decode", "-"], &bytes)).unwrap(),
+        json
+    );
+}
+
+#[test]
+fn rewrite_id_on_every_vector() {
+    const NEW_ID: u64 = 4_275_878_552; // 0xfedc_ba98: every byte of the id changes
+    for v in bolt_vectors() {
+        let out = ok(&["rewrite-id", &NEW_ID.to_string()], &v.frame);
+        assert_eq!(out.len(), v.frame.len(), "{}", v.name);
+        let before = facts_of(&v.frame); // decoding verifies a v2 CRC: it was recomputed
+        let mut after = facts_of(&out);
+        assert_eq!(after["request_id"], json!(NEW_ID), "{}", v.name);
+        after["request_id"] = before["request_id"].clone();
+        assert_eq!(after, before, "{}: facts other than request_id", v.name);
+    }
+}
+
+#[test]
+fn rewrite_id_errors_exit_1() {
+    let frame = vector("bolt-v1-req-protobuf-headers").frame;
+    let out = xproto(&["rewrite-id", "4294967296"], &frame);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not fit the 32-bit id field"));
+
+    let mut trailing = frame.clone();
+    trailing.push(0x01);
+    let out = xproto(&["rewrite-id", "1"], &trailing);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trailing"));
+
+    let out = xproto(&["rewrite-id", "1"], &frame[..frame.len() - 1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete"));
+
+    assert_eq!(xproto(&["rewrite-id", "-1"], &frame).status.code(), Some(2));
+}
+
+#[test]
+fn http2_round_trip_on_every_vector() {
+    let bin = env!("CARGO_BIN_EXE_xproto");
+    for v in bolt_vectors() {
+        let mut to = Command::new(bin)
+            .arg("to-http2")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let from = Command::new(bin)
+            .args(["from-http2", "bolt"])
+            .stdin(to.stdout.take().unwrap())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        to.stdin.take().unwrap().write_all(&v.frame).unwrap();
+        assert!(to.wait().unwrap().success(), "{}: to-http2", v.name);
+        let out = from.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}: from-http2", v.name);
+        assert!(
+            out.stdout == v.frame,
+            "{}: round trip changed the frame",
+            v.name
+        );
+    }
+}
+
+#[test]
+fn to_http2_prints_pseudo_headers_first() {
+    let json: Value = serde_json::from_slice(&ok(
+        &["to-http2"],
+        &vector("bolt-v1-req-protobuf-headers").frame,
+    ))
+    .unwrap();
+    assert_eq!(json["message"], "request");
+    let names: Vec<_> = json["headers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .take(4)
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, [":method", ":scheme", ":authority", ":path"]);
+    assert_eq!(json["headers"]["xp-protocol"], "bolt");
+    assert_eq!(json["headers"]["xp-request-id"], "8");
+
+    let json: Value = serde_json::from_slice(&ok(
+        &["to-http2"],
+        &vector("bolt-v1-resp-status-07-timeout").frame,
+    ))
+    .unwrap();
+    assert_eq!(json["message"], "response");
+    assert_eq!(
+        json["headers"].as_object().unwrap().keys().next().unwrap(),
+        ":status"
+    );
+    assert_eq!(json["headers"][":status"], "504");
+}
+
+#[test]
+fn from_http2_errors() {
+    assert_eq!(
+        xproto(&["from-http2", "nosuchproto"], b"{}").status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        xproto(&["from-http2", "bolt"], b"not json").status.code(),
+        Some(1)
+    );
+    let out = xproto(
+        &["from-http2", "bolt"],
+        br#"{"message":"request","headers":{":method":"POST"},"body_hex":""}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("xp-protocol"));
+}
+
+/// The codec reports a command code it does not know as `Error::Unsupported`,
+/// which the CLI maps to status 3 (the error→status mapping itself is unit-tested
+/// in `main.rs`).
+#[test]
+fn decode_unknown_command_code_exits_1() {
+    let mut frame = vector("bolt-v1-heartbeat-req").frame;
+    frame[2..4].copy_from_slice(&5u16.to_be_bytes());
+    let (json, out) = decode(&frame);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json["frames"], json!([]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command code"));
+}
+
+#[test]
+fn protocols_and_help() {
+    let out = String::from_utf8(ok(&["protocols"], b"")).unwrap();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("bolt") && l.contains("transcoding")),
+        "{out}"
+    );
+    let help = String::from_utf8(ok(&["--help"], b"")).unwrap();
+    assert!(
+        help.contains("3  the protocol does not support the operation"),
+        "{help}"
+    );
+}
