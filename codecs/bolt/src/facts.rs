@@ -51,11 +51,22 @@ impl BoltCodec {
             facts.push("version", route.version());
             facts.push("group", route.group());
             facts.push("method", route.method());
-            facts.push("method_location", route.method.as_ref().map(|_| "header"));
-            facts.push(
-                "target_app",
-                route.header(keys::TARGET_APP).filter(|s| !s.is_empty()),
-            );
+            let in_header = route.header(keys::METHOD).is_some();
+            let location = route
+                .method
+                .as_ref()
+                .map(|_| if in_header { "header" } else { "hessian2-body" });
+            facts.push("method_location", location);
+            let mut target_app = route
+                .header(keys::TARGET_APP)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned);
+            if target_app.is_none() {
+                let body = self.sofa_request(frame, &header)?;
+                let app = body.and_then(|b| b.target_app);
+                target_app = app.map(|t| String::from_utf8_lossy(t.bytes(frame)).into_owned());
+            }
+            facts.push("target_app", target_app.as_deref());
         }
         facts.push("class_length", i64::from(header.class_len));
         facts.push("header_length", i64::from(header.header_len));

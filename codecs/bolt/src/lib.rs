@@ -32,8 +32,9 @@
 //! # Ok::<(), xprotocol_core::Error>(())
 //! ```
 //!
-//! A method that lives only in a hessian2 `SofaRequest` body is reported as
-//! absent for now (`method_location` null).
+//! A method (and target service and app) that lives only in a hessian2
+//! `SofaRequest` body is read from the body with `xprotocol-hessian2`, in either
+//! Hessian dialect (SOFA's 2.0 draft or the final spec).
 #![deny(missing_docs)]
 
 use bytes::Bytes;
@@ -45,6 +46,7 @@ pub mod header;
 pub mod header_map;
 mod multiplexing;
 pub mod routing;
+mod sofa_request;
 pub mod testdata;
 pub mod transcoding;
 

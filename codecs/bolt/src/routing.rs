@@ -65,6 +65,27 @@ pub fn status_for(local: LocalStatus) -> u16 {
 }
 
 impl BoltCodec {
+    /// The routing fields of a hessian2 `SofaRequest` body (requests only).
+    pub(crate) fn sofa_request(
+        &self,
+        frame: &[u8],
+        header: &BoltHeader,
+    ) -> Result<Option<crate::sofa_request::SofaRequestFields>, Error> {
+        if header.command_type == command_type::RESPONSE || header.cmd_code != cmd_code::REQUEST {
+            return Ok(None);
+        }
+        let class = &frame[header.fixed_len()..header.header_at()];
+        let content =
+            &frame[header.content_at()..header.content_at() + header.content_len as usize];
+        crate::sofa_request::read(
+            header.codec,
+            class,
+            content,
+            header.content_at(),
+            &self.limits,
+        )
+    }
+
     /// The raw entries of the frame's header map, with ranges relative to the frame.
     pub(crate) fn entries<'a>(
         &self,
@@ -83,12 +104,20 @@ impl BoltCodec {
     }
 }
 
-/// `interface:version[:uniqueId]` at `start` → the three non-empty parts as ranges.
-fn split_unique_name(start: usize, name: &[u8]) -> [Option<(usize, usize)>; 3] {
-    let mut out = [None; 3];
-    let mut offset = start;
-    for (slot, part) in out.iter_mut().zip(name.splitn(3, |&b| b == b':')) {
-        *slot = (!part.is_empty()).then_some((offset, part.len()));
+/// `interface:version[:uniqueId]` → the three non-empty parts.
+fn split_unique_name(name: &Text, frame: &[u8]) -> [Option<Text>; 3] {
+    let mut out = [None, None, None];
+    let mut offset = 0;
+    for (slot, part) in out
+        .iter_mut()
+        .zip(name.bytes(frame).splitn(3, |&b| b == b':'))
+    {
+        if !part.is_empty() {
+            *slot = Some(match name {
+                Text::Span { start, .. } => Text::span(*start as usize + offset, part.len()),
+                Text::Owned(_) => Text::Owned(part.into()),
+            });
+        }
         offset += part.len() + 1;
     }
     out
@@ -120,12 +149,17 @@ impl Routing for BoltCodec {
             }
             route.headers.push((span(k), span(v)));
         }
-        if let Some((start, len)) = service.or(target_service) {
-            route.service = Some(Text::span(start, len));
-            let [interface, version, group] = split_unique_name(start, &frame[start..start + len]);
-            route.interface = interface.map(span);
-            route.version = version.map(span);
-            route.group = group.map(span);
+        let mut service = service.or(target_service).map(span);
+        if route.method.is_none() || service.is_none() {
+            if let Some(body) = self.sofa_request(frame, &header)? {
+                route.method = route.method.or(body.method);
+                service = service.or(body.service);
+            }
+        }
+        if let Some(service) = service {
+            let [interface, version, group] = split_unique_name(&service, frame);
+            (route.interface, route.version, route.group) = (interface, version, group);
+            route.service = Some(service);
         }
         Ok(route)
     }

@@ -505,7 +505,14 @@ fn peer_encoded_frames_decode_in_our_codec() {
                 "trace id: {ctx}"
             );
         } else if e.kind.is_request() && e.kind != FrameKind::HeartbeatRequest {
-            // hessian2: the peer writes only `service`; the method lives in the body.
+            // hessian2: the peer writes only `service`; the method lives in the
+            // SofaRequest body (Hessian 2.0 draft), read by the hessian2 reader.
+            assert_eq!(route.method(), Some("echo"), "method from the body: {ctx}");
+            assert_eq!(
+                facts.get("method_location"),
+                Some(&xprotocol_core::FactValue::Str("hessian2-body".into())),
+                "method_location: {ctx}"
+            );
             assert_eq!(route.service(), Some(SVC), "service: {ctx}");
             assert_eq!(
                 route.interface(),

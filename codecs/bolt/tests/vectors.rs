@@ -4,30 +4,11 @@
 //! and local replies, header mutation, byte-identical HTTP/2 round trip).
 
 use bytes::Bytes;
-use serde_json::Value;
 use xprotocol_bolt::BoltCodec;
 use xprotocol_core::testing::{Conformance, vectors};
 use xprotocol_core::{Codec, Multiplexing, Transcoding};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-
-/// Facts that only the Hessian2 reader (a later issue) can produce: a method
-/// (and request props such as the target app) that live only in a hessian2
-/// `SofaRequest` body. Until then the codec must report them as absent.
-fn body_only_facts(expect: &serde_json::Map<String, Value>) -> Vec<&'static str> {
-    if expect.get("method_location").and_then(Value::as_str) != Some("hessian2-body") {
-        return Vec::new();
-    }
-    let header_has_app = expect["header_map"]
-        .get("sofa_head_target_app")
-        .and_then(Value::as_str)
-        .is_some_and(|s| !s.is_empty());
-    let mut keys = vec!["method", "method_location"];
-    if !header_has_app {
-        keys.push("target_app");
-    }
-    keys
-}
 
 #[test]
 fn every_bolt_vector_decodes_to_its_facts() {
@@ -41,18 +22,8 @@ fn every_bolt_vector_decodes_to_its_facts() {
     let mut failures = Vec::new();
     for v in &all {
         let facts = codec.facts(&Bytes::from(v.frame.clone())).expect(&v.id);
-        let deferred = body_only_facts(&v.expect);
-        for (key, want, got) in vectors::mismatches(&facts, &v.expect, &deferred) {
+        for (key, want, got) in vectors::mismatches(&facts, &v.expect, &[]) {
             failures.push(format!("{}: {key}: expected {want}, got {got}", v.id));
-        }
-        for key in deferred {
-            let got = facts.get(key).map(xprotocol_core::FactValue::to_json);
-            if got != Some(Value::Null) {
-                failures.push(format!(
-                    "{}: {key} must be reported absent until the Hessian2 reader, got {got:?}",
-                    v.id
-                ));
-            }
         }
     }
     assert!(
