@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use xprotocol_bolt::BoltCodec;
 use xprotocol_core::{Codec, Registry};
+use xprotocol_dubbo::DubboCodec;
 
 use crate::CliError;
 
@@ -13,6 +14,7 @@ use crate::CliError;
 pub(crate) fn builtin_registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(Arc::new(BoltCodec::new()));
+    registry.register(Arc::new(DubboCodec::new()));
     registry
 }
 

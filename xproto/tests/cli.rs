@@ -14,6 +14,18 @@ fn bolt_vectors() -> Vec<Vector> {
     vectors::load(MANIFEST_DIR, "bolt-")
 }
 
+/// Every shared vector of every built-in protocol (`bolt-*`, `dubbo-*`).
+fn all_vectors() -> Vec<Vector> {
+    let mut all = bolt_vectors();
+    all.extend(vectors::load(MANIFEST_DIR, "dubbo-"));
+    all
+}
+
+/// The protocol a vector belongs to: its name's prefix.
+fn protocol_of(v: &Vector) -> &str {
+    v.id.split('-').next().unwrap()
+}
+
 /// The vector named `name`.
 fn vector(name: &str) -> Vector {
     vectors::load(MANIFEST_DIR, name)
@@ -88,10 +100,10 @@ fn fact<'a>(facts: &'a Value, key: &str) -> &'a Value {
 }
 
 #[test]
-fn decode_matches_every_bolt_vector() {
-    for v in bolt_vectors() {
+fn decode_matches_every_vector() {
+    for v in all_vectors() {
         let facts = facts_of(&v.frame);
-        assert_eq!(facts["protocol"], json!("bolt"), "{}", v.id);
+        assert_eq!(facts["protocol"], json!(protocol_of(&v)), "{}", v.id);
         for (key, expected) in &v.expect {
             let got = fact(&facts, key);
             assert_eq!(got, expected, "{}: fact `{key}`", v.id);
@@ -226,7 +238,7 @@ fn decode_sample_capture() {
 #[test]
 fn rewrite_id_on_every_vector() {
     const NEW_ID: u64 = 4_275_878_552; // 0xfedc_ba98: every byte of the id changes
-    for v in bolt_vectors() {
+    for v in all_vectors() {
         let out = ok(&["rewrite-id", &NEW_ID.to_string()], &v.frame);
         assert_eq!(out.len(), v.frame.len(), "{}", v.id);
         let before = facts_of(&v.frame); // decoding verifies a v2 CRC: it was recomputed
@@ -261,7 +273,7 @@ fn rewrite_id_errors_exit_1() {
 #[test]
 fn http2_round_trip_on_every_vector() {
     let bin = env!("CARGO_BIN_EXE_xproto");
-    for v in bolt_vectors() {
+    for v in all_vectors() {
         let mut to = Command::new(bin)
             .arg("to-http2")
             .stdin(Stdio::piped())
@@ -269,7 +281,7 @@ fn http2_round_trip_on_every_vector() {
             .spawn()
             .unwrap();
         let from = Command::new(bin)
-            .args(["from-http2", "bolt"])
+            .args(["from-http2", protocol_of(&v)])
             .stdin(to.stdout.take().unwrap())
             .stdout(Stdio::piped())
             .spawn()

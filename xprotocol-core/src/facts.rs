@@ -10,6 +10,8 @@ pub enum FactValue {
     Bool(bool),
     /// A signed integer.
     Int(i64),
+    /// An unsigned integer (64-bit request ids).
+    UInt(u64),
     /// Text (lossily decoded when the wire bytes were not UTF-8).
     Str(String),
     /// An ordered map of text to facts.
@@ -24,6 +26,11 @@ impl From<bool> for FactValue {
 impl From<i64> for FactValue {
     fn from(v: i64) -> Self {
         Self::Int(v)
+    }
+}
+impl From<u64> for FactValue {
+    fn from(v: u64) -> Self {
+        Self::UInt(v)
     }
 }
 impl From<&str> for FactValue {
@@ -51,6 +58,7 @@ impl FactValue {
             Self::Null => Value::Null,
             Self::Bool(b) => Value::Bool(*b),
             Self::Int(i) => Value::from(*i),
+            Self::UInt(u) => Value::from(*u),
             Self::Str(s) => Value::String(s.clone()),
             Self::Map(entries) => Value::Object(
                 entries

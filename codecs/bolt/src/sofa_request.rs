@@ -8,7 +8,7 @@
 //! Hessian 3.x) or the final spec; both are read.
 
 use xprotocol_core::{Error, Limits, Text};
-use xprotocol_hessian2::{Dialect, Reader, Str};
+use xprotocol_hessian2::{Dialect, Reader};
 
 use crate::{PROTOCOL, codec_id};
 
@@ -21,14 +21,6 @@ pub(crate) struct SofaRequestFields {
     pub(crate) method: Option<Text>,
     pub(crate) service: Option<Text>,
     pub(crate) target_app: Option<Text>,
-}
-
-/// A string of the body as a [`Text`] of the frame (`offset`: where the body starts).
-fn text(s: &Str<'_>, offset: usize) -> Text {
-    match (s.content_range(), s.as_str()) {
-        (Some(range), Some(_)) => Text::span(offset + range.start, range.len()),
-        _ => Text::Owned(s.to_string_lossy().into_bytes().into_boxed_slice()),
-    }
 }
 
 /// The routing fields of `content` (a hessian2 `SofaRequest`), `offset` being
@@ -69,7 +61,7 @@ pub(crate) fn read(
         *slot = item
             .as_str()
             .filter(|s| s.utf16_len() > 0)
-            .map(|s| text(s, offset));
+            .map(|s| s.to_text(offset));
     }
     Ok(Some(fields))
 }

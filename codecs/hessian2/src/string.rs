@@ -129,6 +129,18 @@ impl<'a> Str<'a> {
         std::str::from_utf8(&self.buf[self.content_range()?]).ok()
     }
 
+    /// The string as a [`Text`](xprotocol_core::Text) of the frame whose bytes
+    /// start `offset` bytes before the reader's buffer: a zero-copy span when the
+    /// string is one chunk of valid UTF-8, else the decoded UTF-8 (owned).
+    pub fn to_text(&self, offset: usize) -> xprotocol_core::Text {
+        match (self.content_range(), self.as_str()) {
+            (Some(range), Some(_)) => xprotocol_core::Text::span(offset + range.start, range.len()),
+            _ => {
+                xprotocol_core::Text::Owned(self.to_string_lossy().into_bytes().into_boxed_slice())
+            }
+        }
+    }
+
     /// The string as UTF-8: surrogate pairs joined, chunks concatenated, lone
     /// surrogates and overlong forms replaced by U+FFFD.
     pub fn to_string_lossy(&self) -> String {
