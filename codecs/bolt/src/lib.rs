@@ -201,8 +201,3 @@ impl Codec for BoltCodec {
         self.frame_facts(frame)
     }
 }
-
-/// The README's embedding example, compiled as a doctest.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

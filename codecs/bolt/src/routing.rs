@@ -150,11 +150,14 @@ impl Routing for BoltCodec {
             route.headers.push((span(k), span(v)));
         }
         let mut service = service.or(target_service).map(span);
-        if route.method.is_none() || service.is_none() {
-            if let Some(body) = self.sofa_request(frame, &header)? {
-                route.method = route.method.or(body.method);
-                service = service.or(body.service);
-            }
+        let body_needed = route.method.is_none() || service.is_none();
+        if let Some(body) = body_needed
+            .then(|| self.sofa_request(frame, &header))
+            .transpose()?
+            .flatten()
+        {
+            route.method = route.method.or(body.method);
+            service = service.or(body.service);
         }
         if let Some(service) = service {
             let [interface, version, group] = split_unique_name(&service, frame);

@@ -510,7 +510,7 @@ fn peer_encoded_frames_decode_in_our_codec() {
             assert_eq!(route.method(), Some("echo"), "method from the body: {ctx}");
             assert_eq!(
                 facts.get("method_location"),
-                Some(&xprotocol_core::FactValue::Str("hessian2-body".into())),
+                Some(&FactValue::Str("hessian2-body".into())),
                 "method_location: {ctx}"
             );
             assert_eq!(route.service(), Some(SVC), "service: {ctx}");

@@ -132,3 +132,8 @@ impl Codec for DubboCodec {
         self.frame_facts(frame)
     }
 }
+
+/// The README's embedding example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -29,20 +29,26 @@ fn request() -> impl Strategy<Value = Request> {
         proptest::collection::vec(any::<i64>(), 0..4),
         proptest::collection::btree_map("[a-z][a-z.-]{0,10}", ".{0,16}", 0..6),
     )
-        .prop_map(|(id, two_way, path, version, method, args, attachments)| Request {
-            id,
-            two_way,
-            path,
-            version,
-            method,
-            args,
-            attachments: attachments.into_iter().collect(),
-        })
+        .prop_map(
+            |(id, two_way, path, version, method, args, attachments)| Request {
+                id,
+                two_way,
+                path,
+                version,
+                method,
+                args,
+                attachments: attachments.into_iter().collect(),
+            },
+        )
 }
 
 fn encode(r: &Request) -> Bytes {
     let mut body = Writer::new();
-    body.string("2.0.2").string(&r.path).string(&r.version).string(&r.method).string(&"J".repeat(r.args.len()));
+    body.string("2.0.2")
+        .string(&r.path)
+        .string(&r.version)
+        .string(&r.method)
+        .string(&"J".repeat(r.args.len()));
     for a in &r.args {
         body.long(*a);
     }
@@ -54,7 +60,13 @@ fn encode(r: &Request) -> Bytes {
     let body = body.into_bytes();
     let flag = 0x80 | if r.two_way { 0x40 } else { 0 } | 2;
     let mut frame = bytes::BytesMut::new();
-    DubboHeader { flag, status: 0, request_id: r.id, body_len: body.len() as u32 }.write(&mut frame);
+    DubboHeader {
+        flag,
+        status: 0,
+        request_id: r.id,
+        body_len: body.len() as u32,
+    }
+    .write(&mut frame);
     frame.extend_from_slice(&body);
     frame.freeze()
 }

@@ -502,8 +502,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader over the same buffer and dialect at `pos`, for re-reading names.
-    fn clone_at(&self, pos: usize) -> Reader<'a> {
-        Reader::at(self.buf, pos, self.limits, self.protocol).dialect(self.dialect)
+    fn clone_at(&self, pos: usize) -> Self {
+        Self::at(self.buf, pos, self.limits, self.protocol).dialect(self.dialect)
     }
 
     fn value(&mut self) -> Result<Value<'a>, Error> {
@@ -666,9 +666,8 @@ impl<'a> Reader<'a> {
                     }
                     _ => None,
                 };
-                match len {
-                    Some(n) => self.values(n)?,
-                    None => {}
+                if let Some(n) = len {
+                    self.values(n)?;
                 }
                 while self.peek() != Some(b'z') {
                     if self.peek().is_none() {
