@@ -310,3 +310,35 @@ pub fn alloc_table(n: usize) -> String {
     }
     out
 }
+
+/// A Dubbo request (hessian2, two-way) with one `String` argument of
+/// `arg_len` ASCII characters and three attachments: for the cost of skipping
+/// arguments to reach the attachments.
+pub fn dubbo_request_with_string_arg(arg_len: usize) -> Bytes {
+    let mut body = xprotocol_hessian2::Writer::new();
+    body.string("2.0.2")
+        .string("com.example.EchoService")
+        .string("1.0.0")
+        .string("echo")
+        .string("Ljava/lang/String;")
+        .string(&"x".repeat(arg_len))
+        .map_untyped()
+        .string("path")
+        .string("com.example.EchoService")
+        .string("group")
+        .string("g1")
+        .string("timeout")
+        .int(3000)
+        .map_end();
+    let body = body.into_bytes();
+    let mut frame = BytesMut::new();
+    xprotocol_dubbo::DubboHeader {
+        flag: 0xc2,
+        status: 0,
+        request_id: 1,
+        body_len: body.len() as u32,
+    }
+    .write(&mut frame);
+    frame.extend_from_slice(&body);
+    frame.freeze()
+}

@@ -51,3 +51,48 @@ fn counter_sees_allocations() {
     });
     assert_eq!(info.count_total, 1);
 }
+
+/// Dubbo on MOSN's D2: layers 1–2 allocate nothing, and the full routing view
+/// (body walk, argument skip, 8 attachments) stays within the 2-allocation
+/// target (MOSN: 87 allocations).
+#[test]
+fn dubbo_layers_1_and_2_do_not_allocate_and_the_view_is_cheap() {
+    use xprotocol_core::{Framing, Multiplexing, Routing};
+    let codec = xprotocol_dubbo::DubboCodec::new();
+    let d2 = bytes::Bytes::from(xprotocol_dubbo::testdata::from_hex(
+        xprotocol_dubbo::testdata::MOSN_D2,
+    ));
+    let mut scratch = d2.to_vec();
+    let count = |f: &mut dyn FnMut()| {
+        let info = allocation_counter::measure(|| {
+            for _ in 0..RUNS {
+                f();
+            }
+        });
+        info.count_total as f64 / RUNS as f64
+    };
+    assert_eq!(
+        count(&mut || drop(std::hint::black_box(codec.split_frame(&d2)))),
+        0.0,
+        "split"
+    );
+    assert_eq!(
+        count(&mut || drop(std::hint::black_box(codec.frame_head(&d2)))),
+        0.0,
+        "frame_head"
+    );
+    assert_eq!(
+        count(&mut || drop(std::hint::black_box(codec.set_request_id(&mut scratch, 9)))),
+        0.0,
+        "id_rewrite"
+    );
+    let view = count(&mut || {
+        let route = codec.route_headers(&d2).unwrap();
+        std::hint::black_box((route.interface(), route.method(), route.header("timeout")));
+    });
+    println!("dubbo D2 route_headers: {view} allocs/frame");
+    assert!(
+        view <= 2.0,
+        "D2 routing view: {view} allocs/frame (target ≤ 2)"
+    );
+}

@@ -2,6 +2,7 @@
 //! protocol headers; header edits written back to the wire; native error replies.
 
 use bytes::{Bytes, BytesMut};
+use smallvec::SmallVec;
 
 use crate::{Error, FrameParts};
 
@@ -62,9 +63,11 @@ pub struct RouteHeaders {
     pub group: Option<Text>,
     /// The method.
     pub method: Option<Text>,
-    /// The protocol's own headers (Bolt header map, Dubbo attachments), in wire order.
-    pub headers: Vec<(Text, Text)>,
+    headers: SmallVec<[(Text, Text); INLINE_HEADERS]>,
 }
+
+/// Protocol headers a view holds without allocating.
+pub const INLINE_HEADERS: usize = 8;
 
 impl RouteHeaders {
     /// An empty view of `frame`.
@@ -76,8 +79,24 @@ impl RouteHeaders {
             version: None,
             group: None,
             method: None,
-            headers: Vec::new(),
+            headers: SmallVec::new(),
         }
+    }
+
+    /// Append a protocol header (codecs call this in wire order). The first
+    /// [`INLINE_HEADERS`] headers are stored without allocating.
+    pub fn push_header(&mut self, key: Text, value: Text) {
+        self.headers.push((key, value));
+    }
+
+    /// Number of protocol headers.
+    pub fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// The protocol headers as [`Text`] pairs, in wire order.
+    pub fn header_texts(&self) -> &[(Text, Text)] {
+        &self.headers
     }
 
     /// The frame the view was built from.

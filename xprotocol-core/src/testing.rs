@@ -26,6 +26,20 @@ pub mod vectors;
 
 use crate::{Codec, Error, FrameHead, FrameKind, HeaderEdit, Limits, LocalStatus, Needed, Split};
 
+/// Split fuzz input into an edit and a frame: `[key len][value len][key][value][frame…]`
+/// (lengths one byte each, key and value UTF-8). `None` when the input does not
+/// have that shape.
+pub fn edit_input(data: &[u8]) -> Option<(&str, &str, &[u8])> {
+    let (&[kl, vl], rest) = data.split_first_chunk::<2>()?;
+    let (key, rest) = rest.split_at_checked(usize::from(kl))?;
+    let (value, frame) = rest.split_at_checked(usize::from(vl))?;
+    Some((
+        std::str::from_utf8(key).ok()?,
+        std::str::from_utf8(value).ok()?,
+        frame,
+    ))
+}
+
 /// Runs the conformance checks against one codec.
 #[derive(Clone, Copy)]
 pub struct Conformance<'a> {
@@ -390,6 +404,47 @@ impl<'a> Conformance<'a> {
         );
     }
 
+    /// Edits with any key and value on any complete frame never panic; an edit
+    /// that succeeds yields one whole frame in which `Set` leaves exactly one
+    /// `key` with `value` and `Remove` leaves none.
+    pub fn check_edits(&self, frame: &[u8], key: &str, value: &str) {
+        let Some(routing) = self.codec.routing() else {
+            return;
+        };
+        let frame = Bytes::copy_from_slice(frame);
+        let readable = routing.route_headers(&frame).is_ok();
+        if let Ok(set) = routing.mutate_headers(black_box(&frame), &[HeaderEdit::Set(key, value)]) {
+            let set = set.to_bytes();
+            self.assert_whole(&set, "Set result");
+            if readable {
+                let after = routing
+                    .route_headers(&set)
+                    .expect("routing view of a Set result");
+                let found: Vec<_> = after
+                    .headers()
+                    .filter(|(k, _)| *k == key.as_bytes())
+                    .collect();
+                assert_eq!(
+                    found,
+                    [(key.as_bytes(), value.as_bytes())],
+                    "{}: Set must leave exactly one {key:?}",
+                    self.name()
+                );
+            }
+        }
+        if let Ok(removed) = routing.mutate_headers(black_box(&frame), &[HeaderEdit::Remove(key)]) {
+            let removed = removed.to_bytes();
+            self.assert_whole(&removed, "Remove result");
+            if let Ok(after) = routing.route_headers(&removed) {
+                assert!(
+                    after.headers().all(|(k, _)| k != key.as_bytes()),
+                    "{}: Remove left {key:?}",
+                    self.name()
+                );
+            }
+        }
+    }
+
     /// Local replies: for a two-way request, every [`LocalStatus`] yields one whole
     /// response frame with the request's id and a native status.
     pub fn check_local_replies(&self, frame: &[u8]) {
@@ -510,7 +565,7 @@ impl<'a> Conformance<'a> {
         if let Some(routing) = self.codec.routing() {
             if let Ok(route) = routing.route_headers(&frame) {
                 assert!(
-                    route.headers.len() <= self.limits.max_header_entries,
+                    route.header_count() <= self.limits.max_header_entries,
                     "{}: header entries",
                     self.name()
                 );

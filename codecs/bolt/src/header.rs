@@ -85,7 +85,7 @@ pub struct BoltHeader {
 /// Where the fields of one kind of Bolt header sit.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Layout {
-    v2: bool,
+    pub(crate) v2: bool,
     response: bool,
 }
 
@@ -96,9 +96,6 @@ impl Layout {
     /// Offset of the command type byte.
     pub(crate) fn type_at(v2: bool) -> usize {
         1 + usize::from(v2)
-    }
-    pub(crate) fn id_at(self) -> usize {
-        5 + usize::from(self.v2)
     }
     /// First offset after codec (and switch on v2).
     fn tail_at(self) -> usize {
@@ -114,6 +111,8 @@ impl Layout {
 
 /// Smallest fixed header (v1 response).
 pub(crate) const MIN_FIXED_LEN: usize = 20;
+/// Largest fixed header (v2 request).
+const MAX_FIXED_LEN: usize = 24;
 
 fn bad(field: &'static str, reason: &'static str) -> Error {
     Error::BadFrameHeader {
@@ -121,13 +120,6 @@ fn bad(field: &'static str, reason: &'static str) -> Error {
         field,
         reason,
     }
-}
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// The layout of the header at the front of `buf`, once enough bytes are there
@@ -167,25 +159,49 @@ impl BoltHeader {
         if buf.len() < layout.fixed_len() {
             return Ok(None);
         }
-        let v2 = layout.v2;
-        let o = usize::from(v2);
-        let tail = layout.tail_at();
-        let lengths = layout.lengths_at();
-        Ok(Some(Self {
-            proto: buf[0],
-            ver1: v2.then(|| buf[1]),
-            command_type: buf[1 + o],
-            cmd_code: u16_at(buf, 2 + o),
-            ver2: buf[4 + o],
-            request_id: u32_at(buf, layout.id_at()),
-            codec: buf[9 + o],
-            switch: v2.then(|| buf[11]),
-            timeout: (!layout.response).then(|| u32_at(buf, tail) as i32),
-            status: layout.response.then(|| u16_at(buf, tail)),
-            class_len: u16_at(buf, lengths),
-            header_len: u16_at(buf, lengths + 2),
-            content_len: u32_at(buf, lengths + 4),
+        // A fixed-size array gives every field read below a constant offset and
+        // no bounds check. Frames shorter than 24 bytes (empty v1 control
+        // frames) are padded.
+        let h = match buf.first_chunk::<MAX_FIXED_LEN>() {
+            Some(h) => *h,
+            None => {
+                let mut h = [0u8; MAX_FIXED_LEN];
+                h[..buf.len()].copy_from_slice(buf);
+                h
+            }
+        };
+        Ok(Some(match (layout.v2, layout.response) {
+            (false, false) => Self::from_fixed::<0, false>(&h),
+            (false, true) => Self::from_fixed::<0, true>(&h),
+            (true, false) => Self::from_fixed::<1, false>(&h),
+            (true, true) => Self::from_fixed::<1, true>(&h),
         }))
+    }
+
+    /// The fields at the offsets of one layout: `V2` shifts every field after
+    /// the protocol code by one (`ver1`) and the ones after the codec by two
+    /// (`ver1`, `switch`); responses carry a u16 status where requests carry an
+    /// i32 timeout.
+    fn from_fixed<const V2: usize, const RESPONSE: bool>(h: &[u8; MAX_FIXED_LEN]) -> Self {
+        let u16_at = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
+        let u32_at = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+        let tail = 10 + 2 * V2;
+        let lengths = tail + if RESPONSE { 2 } else { 4 };
+        Self {
+            proto: h[0],
+            ver1: (V2 == 1).then_some(h[1]),
+            command_type: h[1 + V2],
+            cmd_code: u16_at(2 + V2),
+            ver2: h[4 + V2],
+            request_id: u32_at(5 + V2),
+            codec: h[9 + V2],
+            switch: (V2 == 1).then_some(h[11]),
+            timeout: (!RESPONSE).then(|| u32_at(tail) as i32),
+            status: RESPONSE.then(|| u16_at(tail)),
+            class_len: u16_at(lengths),
+            header_len: u16_at(lengths + 2),
+            content_len: u32_at(lengths + 4),
+        }
     }
 
     /// A v1 two-way RPC request header (hessian2 codec, ver2 1); lengths are

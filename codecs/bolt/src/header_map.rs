@@ -50,25 +50,28 @@ impl<'a> HeaderMapIter<'a> {
     }
 
     fn item(&mut self, field: &'static str) -> Result<Option<(usize, usize)>, Error> {
-        let truncated = Error::Malformed {
+        let truncated = || Error::Malformed {
             protocol: PROTOCOL,
             field,
             reason: "length runs past the header map",
         };
-        let len_bytes = self
+        let Some(&[a, b, c, d]) = self
             .block
             .get(self.pos..self.pos + 4)
-            .ok_or(truncated.clone())?;
-        let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
+            .and_then(|s| s.first_chunk::<4>())
+        else {
+            return Err(truncated());
+        };
+        let len = u32::from_be_bytes([a, b, c, d]);
         self.pos += 4;
         if len == NULL_LEN {
             return Ok(None);
         }
         let start = self.pos;
-        let end = start
-            .checked_add(len as usize)
-            .filter(|&e| e <= self.block.len())
-            .ok_or(truncated)?;
+        let end = start + len as usize;
+        if end > self.block.len() {
+            return Err(truncated());
+        }
         self.pos = end;
         Ok(Some((start, len as usize)))
     }

@@ -6,16 +6,32 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use xprotocol_core::{Error, FrameHead, FrameKind, IdWidth, Multiplexing};
 
-use crate::header::{BoltHeader, PROTO_V1, cmd_code, command_type, crc32};
+use crate::header::{BoltHeader, PROTO_V1, PROTO_V2, cmd_code, command_type, crc32};
 use crate::{BoltCodec, PROTOCOL};
+
+const TOO_SHORT: Error = Error::Malformed {
+    protocol: PROTOCOL,
+    field: "fixed header",
+    reason: "frame shorter than its fixed header",
+};
+
+/// Offset of the request id: 5 on v1, 6 on v2.
+fn id_offset(frame: &[u8]) -> Result<usize, Error> {
+    match frame.first() {
+        Some(&PROTO_V1) => Ok(5),
+        Some(&PROTO_V2) => Ok(6),
+        Some(&found) => Err(Error::BadMagic {
+            protocol: PROTOCOL,
+            offset: 0,
+            found,
+        }),
+        None => Err(TOO_SHORT),
+    }
+}
 
 /// The fixed header of a whole frame (the splitter has delimited it).
 pub(crate) fn whole_header(frame: &[u8]) -> Result<BoltHeader, Error> {
-    let header = BoltHeader::parse(frame)?.ok_or(Error::Malformed {
-        protocol: PROTOCOL,
-        field: "fixed header",
-        reason: "frame shorter than its fixed header",
-    })?;
+    let header = BoltHeader::parse(frame)?.ok_or(TOO_SHORT)?;
     if header.frame_len() != frame.len() as u64 {
         return Err(Error::Malformed {
             protocol: PROTOCOL,
@@ -75,20 +91,31 @@ impl Multiplexing for BoltCodec {
         })
     }
 
+    /// Reads the 4 id bytes only (offset 5 on v1, 6 on v2).
     fn request_id(&self, frame: &[u8]) -> Result<u64, Error> {
-        Ok(u64::from(whole_header(frame)?.request_id))
+        let at = id_offset(frame)?;
+        let id = frame.get(at..at + 4).ok_or(TOO_SHORT)?;
+        Ok(u64::from(u32::from_be_bytes([id[0], id[1], id[2], id[3]])))
     }
 
+    /// Patches the 4 id bytes in place; a frame with a CRC trailer is checked
+    /// whole and its CRC recomputed.
     fn set_request_id(&self, frame: &mut [u8], id: u64) -> Result<(), Error> {
         let id = u32::try_from(id).map_err(|_| Error::IdOutOfRange {
             protocol: PROTOCOL,
             id,
             bits: 32,
         })?;
-        let header = whole_header(frame)?;
-        let at = header.layout().id_at();
-        frame[at..at + 4].copy_from_slice(&id.to_be_bytes());
-        if header.has_crc() {
+        let at = id_offset(frame)?;
+        let crc = frame.len() >= 12 && frame[0] == PROTO_V2 && frame[1] == 2 && frame[11] & 1 == 1;
+        if crc {
+            whole_header(frame)?;
+        }
+        frame
+            .get_mut(at..at + 4)
+            .ok_or(TOO_SHORT)?
+            .copy_from_slice(&id.to_be_bytes());
+        if crc {
             let end = frame.len() - 4;
             let crc = crc32([&frame[..end]]);
             frame[end..].copy_from_slice(&crc.to_be_bytes());

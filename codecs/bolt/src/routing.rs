@@ -106,21 +106,23 @@ impl BoltCodec {
 
 /// `interface:version[:uniqueId]` → the three non-empty parts.
 fn split_unique_name(name: &Text, frame: &[u8]) -> [Option<Text>; 3] {
-    let mut out = [None, None, None];
-    let mut offset = 0;
-    for (slot, part) in out
-        .iter_mut()
-        .zip(name.bytes(frame).splitn(3, |&b| b == b':'))
-    {
-        if !part.is_empty() {
-            *slot = Some(match name {
-                Text::Span { start, .. } => Text::span(*start as usize + offset, part.len()),
-                Text::Owned(_) => Text::Owned(part.into()),
-            });
-        }
-        offset += part.len() + 1;
-    }
-    out
+    let bytes = name.bytes(frame);
+    let first = memchr::memchr(b':', bytes).unwrap_or(bytes.len());
+    let second = bytes
+        .get(first + 1..)
+        .and_then(|rest| memchr::memchr(b':', rest))
+        .map_or(bytes.len(), |p| first + 1 + p);
+    let part = |start: usize, end: usize| -> Option<Text> {
+        (start < end).then(|| match name {
+            Text::Span { start: base, .. } => Text::span(*base as usize + start, end - start),
+            Text::Owned(owned) => Text::Owned(owned[start..end].into()),
+        })
+    };
+    [
+        part(0, first),
+        part(first + 1, second),
+        part(second + 1, bytes.len()),
+    ]
 }
 
 fn span((start, len): (usize, usize)) -> Text {
@@ -147,7 +149,7 @@ impl Routing for BoltCodec {
                 b"sofa_head_method_name" if route.method.is_none() => route.method = Some(span(v)),
                 _ => {}
             }
-            route.headers.push((span(k), span(v)));
+            route.push_header(span(k), span(v));
         }
         let mut service = service.or(target_service).map(span);
         let body_needed = route.method.is_none() || service.is_none();

@@ -75,7 +75,7 @@ impl Transcoding for BoltCodec {
         }
         msg.escaped_field(names::CLASS, &frame[header.fixed_len()..header.header_at()]);
         let block = &frame[header.header_at()..header.content_at()];
-        let mut keys = Vec::with_capacity(route.headers.len());
+        let mut keys = Vec::with_capacity(route.header_count());
         let mut exact = true;
         for entry in self.entries(frame, &header)? {
             match entry? {

@@ -94,26 +94,24 @@ impl Routing for DubboCodec {
         }
         require_hessian2(header.serialization())?;
         let mut known = Known::default();
-        let mut headers = Vec::new();
         let collect = |k: Item<'_>, v: Item<'_>| {
             let (Some(key), Some(value)) = (k.as_str(), value_text(&v.value)) else {
                 return;
             };
-            let slot = match key.as_str() {
-                Some("path") => Some(&mut known.path),
-                Some("interface") => Some(&mut known.interface),
-                Some("version") => Some(&mut known.version),
-                Some("group") => Some(&mut known.group),
+            let slot = match key.content() {
+                Some(b"path") => Some(&mut known.path),
+                Some(b"interface") => Some(&mut known.interface),
+                Some(b"version") => Some(&mut known.version),
+                Some(b"group") => Some(&mut known.group),
                 _ => None,
             };
             if let Some(slot) = slot {
                 *slot = slot.take().or(Some(value.clone()));
             }
-            headers.push((key.to_text(0), value));
+            route.push_header(key.to_text(0), value);
         };
         if kind == FrameKind::Response {
             body::response(frame, header.status, &self.limits, collect)?;
-            route.headers = headers;
             return Ok(route);
         }
         let body = body::request(frame, &self.limits, collect)?;
@@ -127,7 +125,6 @@ impl Routing for DubboCodec {
                 .map(|s| s.to_text(0))
         });
         route.group = known.group;
-        route.headers = headers;
         Ok(route)
     }
 

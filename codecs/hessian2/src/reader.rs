@@ -390,23 +390,28 @@ impl<'a> Reader<'a> {
 
     fn string(&mut self) -> Result<Str<'a>, Error> {
         let start = self.pos;
+
         let mut units = 0usize;
         let mut chunks = 0usize;
+        let mut ascii = true;
         loop {
             let (last, n, header) = chunk_header(self.buf, self.pos, self.dialect)
                 .ok_or_else(|| self.malformed("string", "bad or truncated chunk"))?;
             let bytes = utf16_units_len(self.buf, self.pos + header, n)
                 .map_err(|r| self.malformed("string", r))?;
             self.pos += header + bytes;
+            ascii &= bytes == n;
             units += n;
             chunks += 1;
             if last {
+                let range = (start, self.pos);
                 return Ok(Str::new(
                     self.buf,
-                    (start, self.pos),
+                    range,
                     units,
                     chunks,
                     self.dialect,
+                    ascii,
                 ));
             }
         }

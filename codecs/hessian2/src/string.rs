@@ -13,6 +13,7 @@ pub struct Str<'a> {
     utf16_len: usize,
     chunks: usize,
     dialect: Dialect,
+    ascii: bool,
 }
 
 /// Header of one string chunk at `buf[at..]`: (is final, UTF-16 units, header length).
@@ -58,6 +59,10 @@ pub(crate) fn utf16_units_len(
     at: usize,
     mut units: usize,
 ) -> Result<usize, &'static str> {
+    // Fast path: `units` ASCII bytes are exactly `units` UTF-16 units.
+    if buf.get(at..at + units).is_some_and(<[u8]>::is_ascii) {
+        return Ok(units);
+    }
     let mut i = at;
     while units > 0 {
         let lead = *buf.get(i).ok_or("string runs past the end")?;
@@ -88,6 +93,7 @@ impl<'a> Str<'a> {
         utf16_len: usize,
         chunks: usize,
         dialect: Dialect,
+        ascii: bool,
     ) -> Self {
         Self {
             buf,
@@ -95,7 +101,18 @@ impl<'a> Str<'a> {
             utf16_len,
             chunks,
             dialect,
+            ascii,
         }
+    }
+
+    /// True when every character is ASCII (then the string is valid UTF-8).
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
+    /// The characters' bytes, when the string is one chunk (no copy, no validation).
+    pub fn content(&self) -> Option<&'a [u8]> {
+        self.content_range().map(|r| &self.buf[r])
     }
 
     /// The raw encoding, tags included (what pass-through copies).
@@ -118,7 +135,11 @@ impl<'a> Str<'a> {
         if self.chunks != 1 {
             return None;
         }
-        let (_, _, header) = chunk_header(self.buf, self.range.0, self.dialect)?;
+        let header = match self.buf[self.range.0] {
+            0x00..=0x1f => 1,
+            0x30..=0x33 => 2,
+            _ => 3,
+        };
         Some(self.range.0 + header..self.range.1)
     }
 
@@ -133,8 +154,10 @@ impl<'a> Str<'a> {
     /// start `offset` bytes before the reader's buffer: a zero-copy span when the
     /// string is one chunk of valid UTF-8, else the decoded UTF-8 (owned).
     pub fn to_text(&self, offset: usize) -> xprotocol_core::Text {
-        match (self.content_range(), self.as_str()) {
-            (Some(range), Some(_)) => xprotocol_core::Text::span(offset + range.start, range.len()),
+        match self.content_range() {
+            Some(range) if self.ascii || std::str::from_utf8(&self.buf[range.clone()]).is_ok() => {
+                xprotocol_core::Text::span(offset + range.start, range.len())
+            }
             _ => {
                 xprotocol_core::Text::Owned(self.to_string_lossy().into_bytes().into_boxed_slice())
             }
@@ -155,9 +178,12 @@ impl<'a> Str<'a> {
 
     /// True when the string equals `s` (surrogate pairs compare as the character they encode).
     pub fn eq_str(&self, s: &str) -> bool {
-        match self.as_str() {
-            Some(mine) => mine == s,
-            None => self.utf16_len == s.encode_utf16().count() && self.to_string_lossy() == s,
+        match self.content() {
+            Some(bytes) if self.ascii => bytes == s.as_bytes(),
+            _ => match self.as_str() {
+                Some(mine) => mine == s,
+                None => self.utf16_len == s.encode_utf16().count() && self.to_string_lossy() == s,
+            },
         }
     }
 
