@@ -4,8 +4,9 @@ use std::io::Write;
 use std::sync::Arc;
 
 use xprotocol_bolt::BoltCodec;
-use xprotocol_core::{Codec, Registry};
+use xprotocol_core::{Codec, Multiplexing, Registry, Routing};
 use xprotocol_dubbo::DubboCodec;
+use xprotocol_hsf::HsfCodec;
 
 use crate::CliError;
 
@@ -15,6 +16,7 @@ pub(crate) fn builtin_registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(Arc::new(BoltCodec::new()));
     registry.register(Arc::new(DubboCodec::new()));
+    registry.register(Arc::new(HsfCodec::new()));
     registry
 }
 
@@ -35,6 +37,26 @@ pub(crate) fn named(registry: &Registry, name: &str) -> Result<Arc<dyn Codec>, C
             names(registry)
         ))
     })
+}
+
+/// The codec's multiplexing layer, or exit status 3.
+pub(crate) fn multiplexing(codec: &dyn Codec) -> Result<&dyn Multiplexing, CliError> {
+    codec
+        .multiplexing()
+        .ok_or_else(|| missing(codec, "multiplexing"))
+}
+
+/// The codec's routing layer, or exit status 3.
+pub(crate) fn routing(codec: &dyn Codec) -> Result<&dyn Routing, CliError> {
+    codec.routing().ok_or_else(|| missing(codec, "routing"))
+}
+
+/// The codec lacks `layer` (exit status 3).
+fn missing(codec: &dyn Codec, layer: &'static str) -> CliError {
+    CliError::MissingLayer {
+        protocol: codec.name().to_owned(),
+        layer,
+    }
 }
 
 /// The names of the registered codecs, comma-separated.

@@ -1,6 +1,7 @@
-//! Reading input and finding the codec and the frame(s) in it.
+//! Reading input, finding the codec and the frame(s) in it, and writing a
+//! frame on stdout.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -65,4 +66,23 @@ pub(crate) fn one_frame(
         ))),
         Split::Incomplete(_) => Err(incomplete()),
     }
+}
+
+/// Write `bytes` on stdout, raw.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Read exactly one frame on stdin, turn it into another with `f` and write
+/// that on stdout.
+pub(crate) fn transform_one<B: AsRef<[u8]>>(
+    registry: &Registry,
+    protocol: Option<&str>,
+    f: impl FnOnce(&dyn Codec, Bytes) -> Result<B, CliError>,
+) -> Result<(), CliError> {
+    let (codec, frame) = one_frame(registry, protocol)?;
+    write_stdout(f(codec.as_ref(), frame)?.as_ref())
 }

@@ -1,17 +1,20 @@
 //! `xproto`: the operator CLI of xprotocol. Decode captured frames into facts,
-//! rewrite request ids, and transcode frames to and from HTTP/2 messages.
+//! rewrite request ids, transcode frames to and from HTTP/2 messages, and
+//! write the frames a proxy answers with itself (heartbeats, local replies, goaway).
 
 mod codecs;
 mod decode;
 mod error;
 mod http2;
 mod input;
+mod reply;
 mod rewrite;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xprotocol_core::LocalStatus;
 
 pub(crate) use codecs::builtin_registry;
 pub(crate) use error::CliError;
@@ -77,6 +80,46 @@ enum Command {
         #[arg(value_name = "PROTO", value_parser = codecs::parse_protocol)]
         protocol: String,
     },
+    /// Read exactly one heartbeat request on stdin and write its native reply.
+    #[command(name = "heartbeat-reply", after_long_help = EXIT_STATUSES)]
+    HeartbeatReply {
+        /// Use this codec instead of detecting the protocol.
+        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        protocol: Option<String>,
+    },
+    /// Read exactly one two-way request on stdin and write the native error
+    /// response a proxy sends for STATUS.
+    #[command(name = "local-reply", after_long_help = EXIT_STATUSES)]
+    LocalReply {
+        /// Why the proxy answers (mapped to the protocol's native status).
+        #[arg(value_name = "STATUS", value_parser = reply::status_parser())]
+        status: LocalStatus,
+        /// Error message, where the protocol can carry one.
+        #[arg(value_name = "MESSAGE", default_value = "")]
+        message: String,
+        /// Use this codec instead of detecting the protocol.
+        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        protocol: Option<String>,
+    },
+    /// Write the protocol's active heartbeat request with request id ID.
+    #[command(after_long_help = EXIT_STATUSES)]
+    Heartbeat {
+        /// The protocol of the frame to build.
+        #[arg(value_name = "PROTO", value_parser = codecs::parse_protocol)]
+        protocol: String,
+        /// The request id (must fit the protocol's id field).
+        id: u64,
+    },
+    /// Write the protocol's goaway frame, telling the peer to drain the connection.
+    #[command(after_long_help = EXIT_STATUSES)]
+    Goaway {
+        /// The protocol of the frame to build.
+        #[arg(value_name = "PROTO", value_parser = codecs::parse_protocol)]
+        protocol: String,
+        /// The request id (must fit the protocol's id field).
+        #[arg(default_value_t = 0)]
+        id: u64,
+    },
     /// List the built-in codecs and the layers each supports.
     #[command(after_long_help = EXIT_STATUSES)]
     Protocols,
@@ -103,6 +146,16 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::RewriteId { id, protocol } => rewrite::run(&registry, id, protocol.as_deref()),
         Command::ToHttp2 { protocol } => http2::to_http2(&registry, protocol.as_deref()),
         Command::FromHttp2 { protocol } => http2::from_http2(&registry, &protocol),
+        Command::HeartbeatReply { protocol } => {
+            reply::heartbeat_reply(&registry, protocol.as_deref())
+        }
+        Command::LocalReply {
+            status,
+            message,
+            protocol,
+        } => reply::local_reply(&registry, status, &message, protocol.as_deref()),
+        Command::Heartbeat { protocol, id } => reply::heartbeat(&registry, &protocol, id),
+        Command::Goaway { protocol, id } => reply::goaway(&registry, &protocol, id),
         Command::Protocols => codecs::list(&registry),
     }
 }

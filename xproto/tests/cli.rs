@@ -348,6 +348,168 @@ fn from_http2_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("xp-protocol"));
 }
 
+/// The decoded facts of every shared vector whose `kind` is `kind`.
+fn vectors_of_kind(kind: &str) -> Vec<(Vector, Value)> {
+    let found: Vec<_> = all_vectors()
+        .into_iter()
+        .map(|v| {
+            let facts = facts_of(&v.frame);
+            (v, facts)
+        })
+        .filter(|(_, facts)| facts["kind"] == kind)
+        .collect();
+    assert!(!found.is_empty(), "no `{kind}` vector");
+    found
+}
+
+#[test]
+fn heartbeat_reply_on_every_heartbeat_vector() {
+    for (v, request) in vectors_of_kind("heartbeat_request") {
+        let reply = facts_of(&ok(&["heartbeat-reply"], &v.frame));
+        assert_eq!(reply["kind"], "heartbeat_response", "{}", v.id);
+        assert_eq!(reply["protocol"], json!(protocol_of(&v)), "{}", v.id);
+        assert_eq!(reply["request_id"], request["request_id"], "{}", v.id);
+    }
+}
+
+#[test]
+fn heartbeat_reply_on_a_request_exits_1() {
+    let out = xproto(
+        &["heartbeat-reply", "--protocol", "bolt"],
+        &vector("bolt-v1-req-hessian2-basic").frame,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn local_reply_on_every_two_way_request_vector() {
+    let mut seen = 0;
+    for (v, request) in vectors_of_kind("request") {
+        if request["oneway"] != json!(false) {
+            continue;
+        }
+        seen += 1;
+        let reply = facts_of(&ok(&["local-reply", "timeout", "上游超时"], &v.frame));
+        assert_eq!(reply["kind"], "response", "{}", v.id);
+        assert_eq!(reply["request_id"], request["request_id"], "{}", v.id);
+        match protocol_of(&v) {
+            "bolt" => assert_eq!(reply["status"], 7, "{}", v.id),
+            "dubbo" => {
+                assert_eq!(reply["status"], 31, "{}", v.id);
+                assert_eq!(reply["error_message"], "上游超时", "{}", v.id);
+            }
+            other => panic!("{}: unexpected protocol {other}", v.id),
+        }
+    }
+    assert!(seen > 0);
+}
+
+#[test]
+fn local_reply_errors() {
+    let response = vector("bolt-v1-resp-status-07-timeout").frame;
+    let out = xproto(&["local-reply", "timeout"], &response);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+
+    let request = vector("bolt-v1-req-hessian2-basic").frame;
+    let out = xproto(&["local-reply", "no_such_status"], &request);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_healthy_upstream"));
+}
+
+/// HSF (observed v1 layout): the captured request and heartbeats decode,
+/// rewrite and transcode; what was never observed (local replies, heartbeat
+/// replies, goaway) exits 3.
+#[test]
+fn hsf_captured_frames_and_unsupported_replies() {
+    use xprotocol_hsf::testdata::{CAPTURED_HEARTBEATS, CAPTURED_REQUEST, from_hex};
+    let request = from_hex(CAPTURED_REQUEST);
+    let heartbeats = from_hex(CAPTURED_HEARTBEATS);
+    let stream = [&request[..], &heartbeats].concat();
+    let (json, out) = decode(&stream);
+    assert!(out.status.success());
+    let frames = json["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 4);
+    let facts = &frames[0];
+    assert_eq!(facts["protocol"], json!("hsf-observed-v1"));
+    assert_eq!(
+        facts["interface"],
+        json!("com.test.pandora.hsf.HelloService")
+    );
+    assert_eq!(facts["version"], json!("1.0.0.daily"));
+    assert_eq!(facts["method"], json!("sayHello"));
+    assert_eq!(facts["group"], json!("HSF1"));
+    assert_eq!(facts["timeout_ms"], json!(2000));
+    assert_eq!(facts["parameter_types"], json!(["java.lang.String"]));
+    assert_eq!(
+        facts["headers"]["Consumer-AppName"],
+        json!("hsf-server-demo")
+    );
+    assert_eq!(frames[3]["kind"], json!("heartbeat_request"));
+    assert_eq!(frames[3]["request_id"], json!(3));
+
+    let rewritten = ok(&["rewrite-id", "9007199254740993"], &request);
+    assert_eq!(
+        facts_of(&rewritten)["request_id"],
+        json!(9_007_199_254_740_993u64)
+    );
+    let message = ok(&["to-http2"], &request);
+    assert_eq!(ok(&["from-http2", "hsf-observed-v1"], &message), request);
+
+    for (args, frame) in [
+        (&["local-reply", "timeout"][..], &request[..]),
+        (&["heartbeat-reply"][..], &heartbeats[..18]),
+    ] {
+        let out = xproto(args, frame);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("not supported"),
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        xproto(&["heartbeat", "hsf-observed-v1", "1"], b"")
+            .status
+            .code(),
+        Some(3)
+    );
+    assert_eq!(
+        xproto(&["goaway", "hsf-observed-v1"], b"").status.code(),
+        Some(3)
+    );
+}
+
+#[test]
+fn heartbeat_and_goaway_frames() {
+    for proto in ["bolt", "dubbo"] {
+        let facts = facts_of(&ok(&["heartbeat", proto, "7"], b""));
+        assert_eq!(facts["protocol"], proto);
+        assert_eq!(facts["kind"], "heartbeat_request", "{proto}");
+        assert_eq!(facts["request_id"], 7, "{proto}");
+    }
+    let facts = facts_of(&ok(&["goaway", "dubbo", "9"], b""));
+    assert_eq!(facts["kind"], "goaway");
+    assert_eq!(facts["request_id"], 9);
+    let facts = facts_of(&ok(&["goaway", "bolt"], b""));
+    assert_eq!(facts["kind"], "goaway");
+    assert_eq!(facts["request_id"], 0);
+
+    assert_eq!(
+        xproto(&["heartbeat", "bolt", "4294967296"], b"")
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        xproto(&["heartbeat", "nosuchproto", "1"], b"")
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
 /// The codec reports a command code it does not know as `Error::Unsupported`,
 /// which the CLI maps to status 3 (the error→status mapping itself is unit-tested
 /// in `main.rs`).
@@ -374,4 +536,9 @@ fn protocols_and_help() {
         help.contains("3  the protocol does not support the operation"),
         "{help}"
     );
+    for command in ["heartbeat-reply", "local-reply", "heartbeat", "goaway"] {
+        assert!(help.contains(command), "{help}");
+        let help = String::from_utf8(ok(&[command, "--help"], b"")).unwrap();
+        assert!(help.contains("3  the protocol does not support"), "{help}");
+    }
 }

@@ -16,6 +16,8 @@ pub enum FactValue {
     Str(String),
     /// An ordered map of text to facts.
     Map(Vec<(String, Self)>),
+    /// A list of facts.
+    List(Vec<Self>),
 }
 
 impl From<bool> for FactValue {
@@ -60,6 +62,7 @@ impl FactValue {
             Self::Int(i) => Value::from(*i),
             Self::UInt(u) => Value::from(*u),
             Self::Str(s) => Value::String(s.clone()),
+            Self::List(items) => Value::Array(items.iter().map(Self::to_json).collect()),
             Self::Map(entries) => Value::Object(
                 entries
                     .iter()

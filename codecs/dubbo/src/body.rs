@@ -12,14 +12,10 @@ use xprotocol_hessian2::{Item, MapHeader, Reader, Str, Value};
 use crate::header::HEADER_LEN;
 use crate::{PROTOCOL, serialization, status};
 
-/// Where an attachments map is, and what it holds.
+/// Where an attachments map is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Attachments {
     pub(crate) header: MapHeader,
-    /// One past the end tag.
-    pub(crate) end: usize,
-    /// True when a value holds a reference (`Q`): editing could shift it.
-    pub(crate) has_refs: bool,
 }
 
 /// The fields of a request body (offsets are into the whole frame).
@@ -104,7 +100,6 @@ pub(crate) fn read_attachments<'a>(
     limits: &Limits,
     mut entry: impl FnMut(Item<'a>, Item<'a>),
 ) -> Result<Attachments, Error> {
-    let refs_before = reader.refs_seen();
     let mut entries = reader.read_map("attachments", limits.max_header_entries)?;
     let header = entries.header();
     for pair in &mut entries {
@@ -121,11 +116,7 @@ pub(crate) fn read_attachments<'a>(
             max: limits.max_header_bytes as u64,
         });
     }
-    Ok(Attachments {
-        header,
-        end,
-        has_refs: reader.refs_seen() > refs_before,
-    })
+    Ok(Attachments { header })
 }
 
 /// Lay out a request body; `entry` sees every attachment.

@@ -41,7 +41,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use xprotocol_core::{
     Error, FrameKind, FrameParts, HeaderEdit, LocalStatus, RouteHeaders, Routing, Text,
 };
-use xprotocol_hessian2::{Item, Value, Writer};
+use xprotocol_hessian2::{Item, Writer, edit_map};
 
 use crate::body::{self, require_hessian2};
 use crate::header::{DubboHeader, HEADER_LEN};
@@ -56,19 +56,6 @@ pub fn status_for(local: LocalStatus) -> u8 {
         LocalStatus::Overloaded | LocalStatus::LimitExceeded => status::SERVER_THREADPOOL_EXHAUSTED,
         LocalStatus::CodecError => status::BAD_REQUEST,
         _ => status::SERVER_ERROR,
-    }
-}
-
-/// An attachment value as header text: strings as they are, scalars as decimal text.
-pub(crate) fn value_text(value: &Value<'_>) -> Option<Text> {
-    let owned = |s: String| Some(Text::Owned(s.into_bytes().into_boxed_slice()));
-    match value {
-        Value::Str(s) => Some(s.to_text(0)),
-        Value::Int(i) => owned(i.to_string()),
-        Value::Long(l) => owned(l.to_string()),
-        Value::Bool(b) => owned(b.to_string()),
-        Value::Double(d) => owned(d.to_string()),
-        _ => None,
     }
 }
 
@@ -95,7 +82,7 @@ impl Routing for DubboCodec {
         require_hessian2(header.serialization())?;
         let mut known = Known::default();
         let collect = |k: Item<'_>, v: Item<'_>| {
-            let (Some(key), Some(value)) = (k.as_str(), value_text(&v.value)) else {
+            let (Some(key), Some(value)) = (k.as_str(), v.value.to_text()) else {
                 return;
             };
             let slot = match key.content() {
@@ -141,82 +128,11 @@ impl Routing for DubboCodec {
             });
         }
         require_hessian2(header.serialization())?;
-        let mut pairs: Vec<(Item<'_>, Item<'_>)> = Vec::new();
-        let body = body::request(frame, &self.limits, |k, v| pairs.push((k, v)))?;
-        let (map_start, map_end, map_head) = match &body.attachments {
-            Some(a) if a.has_refs => {
-                return Err(Error::Unsupported {
-                    protocol: PROTOCOL,
-                    what: "editing attachments that hold references",
-                });
-            }
-            Some(a) => (
-                a.header.start,
-                a.end,
-                &frame[a.header.start..a.header.entries_at],
-            ),
-            None => (frame.len(), frame.len(), &b"H"[..]),
-        };
-        let mut entries: Vec<Entry<'_>> = pairs
-            .iter()
-            .map(|(k, v)| Entry {
-                key: Part::Raw(k),
-                value: Part::Raw(v),
-            })
-            .collect();
-        for edit in edits {
-            match *edit {
-                HeaderEdit::Set(key, value) => {
-                    let mut seen = false;
-                    entries.retain_mut(|e| {
-                        if !e.key.is(key) {
-                            return true;
-                        }
-                        let first = !seen;
-                        if first {
-                            e.value = Part::New(value);
-                        }
-                        seen = true;
-                        first
-                    });
-                    if !seen {
-                        entries.push(Entry {
-                            key: Part::New(key),
-                            value: Part::New(value),
-                        });
-                    }
-                }
-                HeaderEdit::Remove(key) => entries.retain(|e| !e.key.is(key)),
-            }
-        }
-        if entries.len() > self.limits.max_header_entries {
-            return Err(Error::LimitExceeded {
-                protocol: PROTOCOL,
-                field: "attachments",
-                limit: "max_header_entries",
-                value: entries.len() as u64,
-                max: self.limits.max_header_entries as u64,
-            });
-        }
-        let mut map = Writer::with_capacity(map_end - map_start + 64);
-        if body.attachments.is_some() || !entries.is_empty() {
-            map.raw(map_head);
-            for e in &entries {
-                e.key.write(frame, &mut map);
-                e.value.write(frame, &mut map);
-            }
-            map.map_end();
-        }
-        if map.len() > self.limits.max_header_bytes {
-            return Err(Error::LimitExceeded {
-                protocol: PROTOCOL,
-                field: "attachments",
-                limit: "max_header_bytes",
-                value: map.len() as u64,
-                max: self.limits.max_header_bytes as u64,
-            });
-        }
-        let body_len = (map_start - HEADER_LEN) + map.len() + (frame.len() - map_end);
+        let body = body::request(frame, &self.limits, |_, _| {})?;
+        let map_at = body.attachments.map(|a| a.header.start);
+        let map = edit_map(frame, map_at, frame.len(), edits, &self.limits, PROTOCOL)?;
+        let (map_start, map_end) = (map.replaced.start, map.replaced.end);
+        let body_len = (map_start - HEADER_LEN) + map.bytes.len() + (frame.len() - map_end);
         self.check_size(body_len)?;
         let mut head = BytesMut::with_capacity(HEADER_LEN);
         DubboHeader {
@@ -227,7 +143,7 @@ impl Routing for DubboCodec {
         let mut parts = FrameParts::new();
         parts.push(head.freeze());
         parts.push(frame.slice(HEADER_LEN..map_start));
-        parts.push(map.into_bytes());
+        parts.push(map.bytes);
         parts.push(frame.slice(map_end..));
         Ok(parts)
     }
@@ -277,35 +193,5 @@ impl DubboCodec {
             });
         }
         Ok(())
-    }
-}
-
-/// One attachment being re-encoded: its key and value, raw or new.
-#[derive(Debug)]
-struct Entry<'a> {
-    key: Part<'a>,
-    value: Part<'a>,
-}
-
-/// A key or value: copied from the frame, or a new string.
-#[derive(Debug)]
-enum Part<'a> {
-    Raw(&'a Item<'a>),
-    New(&'a str),
-}
-
-impl Part<'_> {
-    fn is(&self, key: &str) -> bool {
-        match self {
-            Part::Raw(item) => item.as_str().is_some_and(|s| s.eq_str(key)),
-            Part::New(k) => *k == key,
-        }
-    }
-
-    fn write(&self, frame: &[u8], w: &mut Writer) {
-        match self {
-            Part::Raw(item) => w.raw(&frame[item.start..item.end]),
-            Part::New(s) => w.string(s),
-        };
     }
 }

@@ -37,10 +37,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod edit;
 mod reader;
 mod string;
 mod writer;
 
+pub use edit::{EditedMap, edit_map};
 pub use reader::{Item, MapEntries, MapHeader, ObjectFields, Reader, Value};
 
 /// Which Hessian 2 encoding a message uses.

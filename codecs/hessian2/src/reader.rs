@@ -36,6 +36,27 @@ pub enum Value<'a> {
     Ref(i32),
 }
 
+impl Value<'_> {
+    /// The value as header text: strings as they are (a zero-copy span of the
+    /// buffer when possible), numbers and booleans as decimal text; `None` for
+    /// null, binaries, containers and references.
+    pub fn to_text(&self) -> Option<xprotocol_core::Text> {
+        let owned = |s: String| {
+            Some(xprotocol_core::Text::Owned(
+                s.into_bytes().into_boxed_slice(),
+            ))
+        };
+        match self {
+            Value::Str(s) => Some(s.to_text(0)),
+            Value::Int(i) => owned(i.to_string()),
+            Value::Long(l) => owned(l.to_string()),
+            Value::Bool(b) => owned(b.to_string()),
+            Value::Double(d) => owned(d.to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// One value and the range of its encoding in the buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Item<'a> {
