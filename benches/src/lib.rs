@@ -342,3 +342,55 @@ pub fn dubbo_request_with_string_arg(arg_len: usize) -> Bytes {
     frame.extend_from_slice(&body);
     frame.freeze()
 }
+
+/// Criterion benches of every layer of `codec` on one request `frame`, in a
+/// group named `group`: split, id read and rewrite, frame head, the routing
+/// view (reading interface, method, version and group), one header edit, and
+/// both HTTP/2 directions. Calls go through the `dyn` layers, as in a proxy.
+pub fn bench_request_layers(
+    c: &mut criterion::Criterion,
+    group: &str,
+    codec: &dyn Codec,
+    frame: &Bytes,
+) {
+    use std::time::Duration;
+    let layers = Layers::of(codec);
+    let mut scratch = frame.to_vec();
+    let message = layers.to_http2(frame).expect("the frame transcodes");
+    let mut g = c.benchmark_group(group);
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50);
+    g.bench_function("split", |b| b.iter(|| layers.split(black_box(frame))));
+    g.bench_function("id_read", |b| b.iter(|| layers.id_read(black_box(frame))));
+    g.bench_function("id_rewrite", |b| {
+        b.iter(|| layers.id_rewrite(black_box(&mut scratch), 77))
+    });
+    g.bench_function("frame_head", |b| {
+        b.iter(|| layers.frame_head(black_box(frame)))
+    });
+    g.bench_function("route_headers", |b| {
+        b.iter(|| {
+            let route = layers
+                .routing
+                .route_headers(black_box(frame))
+                .expect("routing view");
+            black_box((
+                route.interface(),
+                route.method(),
+                route.version(),
+                route.group(),
+            ))
+            .0
+            .map(str::len)
+        })
+    });
+    g.bench_function("mutate_header", |b| {
+        b.iter(|| layers.mutate_header(black_box(frame)))
+    });
+    g.bench_function("to_http2", |b| b.iter(|| layers.to_http2(black_box(frame))));
+    g.bench_function("from_http2", |b| {
+        b.iter(|| layers.from_http2(black_box(&message)))
+    });
+    g.finish();
+}

@@ -5,16 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use xprotocol_bolt::BoltCodec;
-use xprotocol_core::testing::{Conformance, edit_input};
+use xprotocol_core::testing::Conformance;
 
 fuzz_target!(|data: &[u8]| {
-    let codec = BoltCodec::new();
-    let kit = Conformance::new(&codec);
-    match edit_input(data) {
-        Some((key, value, input)) => {
-            kit.check_arbitrary_input(input);
-            kit.check_edits(input, key, value);
-        }
-        None => kit.check_arbitrary_input(data),
-    }
+    Conformance::new(&BoltCodec::new()).check_fuzz_input(data);
 });

@@ -4,17 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xprotocol_core::testing::{Conformance, edit_input};
+use xprotocol_core::testing::Conformance;
 use xprotocol_dubbo::DubboCodec;
 
 fuzz_target!(|data: &[u8]| {
-    let codec = DubboCodec::new();
-    let kit = Conformance::new(&codec);
-    match edit_input(data) {
-        Some((key, value, input)) => {
-            kit.check_arbitrary_input(input);
-            kit.check_edits(input, key, value);
-        }
-        None => kit.check_arbitrary_input(data),
-    }
+    Conformance::new(&DubboCodec::new()).check_fuzz_input(data);
 });

@@ -5,17 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xprotocol_core::testing::{Conformance, edit_input};
+use xprotocol_core::testing::Conformance;
 use xprotocol_hsf::HsfCodec;
 
 fuzz_target!(|data: &[u8]| {
-    let codec = HsfCodec::new().with_observed_heartbeats();
-    let kit = Conformance::new(&codec);
-    match edit_input(data) {
-        Some((key, value, input)) => {
-            kit.check_arbitrary_input(input);
-            kit.check_edits(input, key, value);
-        }
-        None => kit.check_arbitrary_input(data),
-    }
+    Conformance::new(&HsfCodec::new().with_observed_heartbeats()).check_fuzz_input(data);
 });

@@ -110,3 +110,39 @@ impl fmt::Debug for dyn Codec {
             .finish()
     }
 }
+
+/// Implement [`Codec`] for a type that implements all four layer traits
+/// ([`Framing`], [`Multiplexing`], [`Routing`], [`Transcoding`]) and has an
+/// inherent `fn frame_facts(&self, frame: &Bytes) -> Result<Facts, Error>`.
+///
+/// ```ignore
+/// xprotocol_core::impl_codec!(BoltCodec, "bolt");
+/// ```
+#[macro_export]
+macro_rules! impl_codec {
+    ($codec:ty, $name:expr) => {
+        impl $crate::Codec for $codec {
+            fn name(&self) -> &str {
+                $name
+            }
+            fn framing(&self) -> &dyn $crate::Framing {
+                self
+            }
+            fn multiplexing(&self) -> ::core::option::Option<&dyn $crate::Multiplexing> {
+                ::core::option::Option::Some(self)
+            }
+            fn routing(&self) -> ::core::option::Option<&dyn $crate::Routing> {
+                ::core::option::Option::Some(self)
+            }
+            fn transcoding(&self) -> ::core::option::Option<&dyn $crate::Transcoding> {
+                ::core::option::Option::Some(self)
+            }
+            fn facts(
+                &self,
+                frame: &$crate::bytes::Bytes,
+            ) -> ::core::result::Result<$crate::Facts, $crate::Error> {
+                self.frame_facts(frame)
+            }
+        }
+    };
+}

@@ -57,6 +57,9 @@
 //! * `testing`: [`testing`], the conformance kit every codec runs on its frames.
 #![deny(missing_docs)]
 
+/// The `bytes` crate, re-exported for [`impl_codec!`] and codec authors.
+pub use bytes;
+
 mod codec;
 mod error;
 mod facts;

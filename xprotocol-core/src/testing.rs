@@ -597,6 +597,20 @@ impl<'a> Conformance<'a> {
         }
     }
 
+    /// One fuzz input for a routing target: `[key len][value len][key][value][frame…]`
+    /// runs [`Conformance::check_arbitrary_input`] on the frame and
+    /// [`Conformance::check_edits`] with that key and value; any other input
+    /// runs `check_arbitrary_input` on all of it.
+    pub fn check_fuzz_input(&self, data: &[u8]) {
+        match edit_input(data) {
+            Some((key, value, frame)) => {
+                self.check_arbitrary_input(frame);
+                self.check_edits(frame, key, value);
+            }
+            None => self.check_arbitrary_input(data),
+        }
+    }
+
     /// Property test: random bytes, and the `seeds` with random truncation, byte
     /// flips and extensions, pass [`Conformance::check_arbitrary_input`].
     pub fn check_arbitrary_inputs(&self, seeds: &[Vec<u8>], cases: u32) {

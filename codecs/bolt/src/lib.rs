@@ -38,7 +38,7 @@
 #![deny(missing_docs)]
 
 use bytes::Bytes;
-use xprotocol_core::{Codec, Error, Facts, Framing, Limits, Multiplexing, Routing, Transcoding};
+use xprotocol_core::{Error, Limits};
 
 mod facts;
 mod framing;
@@ -181,23 +181,4 @@ impl BoltCodec {
     }
 }
 
-impl Codec for BoltCodec {
-    fn name(&self) -> &str {
-        PROTOCOL
-    }
-    fn framing(&self) -> &dyn Framing {
-        self
-    }
-    fn multiplexing(&self) -> Option<&dyn Multiplexing> {
-        Some(self)
-    }
-    fn routing(&self) -> Option<&dyn Routing> {
-        Some(self)
-    }
-    fn transcoding(&self) -> Option<&dyn Transcoding> {
-        Some(self)
-    }
-    fn facts(&self, frame: &Bytes) -> Result<Facts, Error> {
-        self.frame_facts(frame)
-    }
-}
+xprotocol_core::impl_codec!(BoltCodec, PROTOCOL);

@@ -35,8 +35,7 @@
 //! (the connection is not closed).
 #![deny(missing_docs)]
 
-use bytes::Bytes;
-use xprotocol_core::{Codec, Error, Facts, Framing, Limits, Multiplexing, Routing, Transcoding};
+use xprotocol_core::Limits;
 
 mod body;
 mod facts;
@@ -112,26 +111,7 @@ impl DubboCodec {
     }
 }
 
-impl Codec for DubboCodec {
-    fn name(&self) -> &str {
-        PROTOCOL
-    }
-    fn framing(&self) -> &dyn Framing {
-        self
-    }
-    fn multiplexing(&self) -> Option<&dyn Multiplexing> {
-        Some(self)
-    }
-    fn routing(&self) -> Option<&dyn Routing> {
-        Some(self)
-    }
-    fn transcoding(&self) -> Option<&dyn Transcoding> {
-        Some(self)
-    }
-    fn facts(&self, frame: &Bytes) -> Result<Facts, Error> {
-        self.frame_facts(frame)
-    }
-}
+xprotocol_core::impl_codec!(DubboCodec, PROTOCOL);
 
 /// The README's embedding example, compiled as a doctest.
 #[cfg(doctest)]

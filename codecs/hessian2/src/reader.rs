@@ -238,6 +238,26 @@ impl<'a> Reader<'a> {
 
     /// Skip one value of any kind.
     pub fn skip_value(&mut self) -> Result<(), Error> {
+        if self.dialect == Dialect::Hessian2 {
+            // Fast path for the most common values: no `Value` is built.
+            let pos = self.pos;
+            let step = match self.buf.get(pos) {
+                Some(&tag @ 0x00..=0x1f) => {
+                    let end = pos + 1 + usize::from(tag);
+                    self.buf
+                        .get(pos + 1..end)
+                        .filter(|s| s.is_ascii())
+                        .map(|_| end - pos)
+                }
+                Some(0x80..=0xbf | 0xd8..=0xef | b'N' | b'T' | b'F' | 0x5b | 0x5c) => Some(1),
+                Some(0xc0..=0xcf | 0xf0..=0xff | 0x5d) => Some(2),
+                _ => None,
+            };
+            if let Some(step) = step.filter(|&n| pos + n <= self.buf.len()) {
+                self.pos = pos + step;
+                return Ok(());
+            }
+        }
         self.value().map(drop)
     }
 

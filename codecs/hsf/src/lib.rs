@@ -38,8 +38,7 @@
 //! ```
 #![deny(missing_docs)]
 
-use bytes::Bytes;
-use xprotocol_core::{Codec, Error, Facts, Framing, Limits, Multiplexing, Routing, Transcoding};
+use xprotocol_core::Limits;
 
 mod facts;
 mod framing;
@@ -84,23 +83,4 @@ impl HsfCodec {
     }
 }
 
-impl Codec for HsfCodec {
-    fn name(&self) -> &str {
-        PROTOCOL
-    }
-    fn framing(&self) -> &dyn Framing {
-        self
-    }
-    fn multiplexing(&self) -> Option<&dyn Multiplexing> {
-        Some(self)
-    }
-    fn routing(&self) -> Option<&dyn Routing> {
-        Some(self)
-    }
-    fn transcoding(&self) -> Option<&dyn Transcoding> {
-        Some(self)
-    }
-    fn facts(&self, frame: &Bytes) -> Result<Facts, Error> {
-        self.frame_facts(frame)
-    }
-}
+xprotocol_core::impl_codec!(HsfCodec, PROTOCOL);

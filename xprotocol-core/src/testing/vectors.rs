@@ -114,3 +114,28 @@ pub fn mismatches(
         })
         .collect()
 }
+
+/// Every vector decodes to exactly its `expect` facts (a missing fact counts
+/// as `null`); panics listing every mismatch of every vector.
+///
+/// # Panics
+/// When a frame's facts cannot be read or differ from the vector's.
+pub fn check_facts(codec: &dyn crate::Codec, vectors: &[Vector]) {
+    let mut failures = Vec::new();
+    for v in vectors {
+        match codec.facts(&bytes::Bytes::copy_from_slice(&v.frame)) {
+            Ok(facts) => {
+                for (key, want, got) in mismatches(&facts, &v.expect, &[]) {
+                    failures.push(format!("{}: {key}: expected {want}, got {got}", v.id));
+                }
+            }
+            Err(e) => failures.push(format!("{}: {e}", v.id)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
