@@ -15,4 +15,6 @@ if [ ! -x interop/.venv/bin/python ] || [ interop/requirements.txt -nt interop/.
 fi
 node interop/check-vectors.js
 node interop/dubbo-check-vectors.js
+# The plugin tests load the codec plugins (cdylibs) that this builds.
+cargo build --workspace
 cargo test --workspace --all-features

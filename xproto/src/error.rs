@@ -3,6 +3,7 @@
 use std::io;
 
 use xprotocol_core::Error;
+use xprotocol_plugin_host::LoadError;
 
 /// Why a sub-command failed. Displayed as one line after `xproto: `.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,12 @@ pub(crate) enum CliError {
         /// The codec's error.
         source: Error,
     },
+    /// A usage error found after parsing: an unknown protocol name (status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A `--plugin` file was refused.
+    #[error("{0}")]
+    Plugin(#[from] LoadError),
     /// The codec does not have the layer the sub-command needs.
     #[error("{protocol}: {layer} is not supported")]
     MissingLayer {
@@ -32,13 +39,23 @@ pub(crate) enum CliError {
 }
 
 impl CliError {
-    /// Exit status: 3 when the protocol does not support the operation, else 1
-    /// (usage errors, status 2, are clap's).
+    /// Exit status: 2 for a usage error (most are clap's), 3 when the protocol
+    /// does not support the operation, else 1.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
+            Self::Usage(_) => 2,
             Self::Codec { source, .. } if source.is_unsupported() => 3,
             Self::MissingLayer { .. } => 3,
             _ => 1,
+        }
+    }
+
+    /// The full report behind a one-line error (a refused plugin's layout
+    /// errors), printed only when `XPROTO_DEBUG` is set.
+    pub(crate) fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Plugin(e) if !e.detail.is_empty() => Some(&e.detail),
+            _ => None,
         }
     }
 }

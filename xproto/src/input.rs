@@ -39,7 +39,7 @@ pub(crate) fn codec_for(
         Detection::Matched(codec) => Ok(Some(codec)),
         Detection::NeedMore => Ok(None),
         Detection::Unknown => Err(CliError::Input(format!(
-            "unknown protocol: no built-in codec ({}) recognises the first bytes",
+            "unknown protocol: no codec ({}) recognises the first bytes",
             codecs::names(registry)
         ))),
     }

@@ -16,25 +16,37 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xprotocol_core::LocalStatus;
 
-pub(crate) use codecs::builtin_registry;
 pub(crate) use error::CliError;
 
 /// Exit statuses, also printed by `--help`.
 const EXIT_STATUSES: &str = "\
 Exit status:
   0  success
-  1  bad input (malformed or incomplete frame, unknown protocol, bad JSON, id out of range)
-  2  usage error
+  1  bad input (malformed or incomplete frame, unrecognised protocol, bad JSON, id out of
+     range), or a plugin refused
+  2  usage error (including an unknown protocol name)
   3  the protocol does not support the operation";
 
 /// Inspect and transform RPC frames (SOFA Bolt, …) with the xprotocol codecs.
 #[derive(Debug, Parser)]
 #[command(name = "xproto", version, about, after_long_help = EXIT_STATUSES)]
 struct Cli {
+    /// Load a codec plugin (a cdylib built with xprotocol-plugin-sdk); repeatable.
+    /// Plugins come after the built-in codecs, replacing one of the same name.
+    #[arg(long = "plugin", value_name = "PATH", global = true)]
+    plugins: Vec<PathBuf>,
+    /// Leave the built-in codecs out, so that only --plugin codecs are used.
+    #[arg(long, global = true)]
+    no_builtin: bool,
     /// The sub-command.
     #[command(subcommand)]
     command: Command,
 }
+
+/// Help of `--protocol NAME`.
+const DETECT: &str = "Use this codec instead of detecting the protocol";
+/// Help of `PROTO`.
+const BUILD: &str = "The protocol of the frame to build";
 
 /// The sub-commands.
 #[derive(Debug, Subcommand)]
@@ -49,8 +61,7 @@ enum Command {
     Decode {
         /// Input file; `-` or nothing reads stdin.
         file: Option<PathBuf>,
-        /// Use this codec instead of detecting the protocol.
-        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        #[arg(long, value_name = "NAME", help = codecs::protocol_help(DETECT))]
         protocol: Option<String>,
     },
     /// Read exactly one frame on stdin and write it with request id ID on stdout.
@@ -58,8 +69,7 @@ enum Command {
     RewriteId {
         /// The new request id (must fit the protocol's id field).
         id: u64,
-        /// Use this codec instead of detecting the protocol.
-        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        #[arg(long, value_name = "NAME", help = codecs::protocol_help(DETECT))]
         protocol: Option<String>,
     },
     /// Read exactly one frame on stdin and print it as an HTTP/2 message in JSON.
@@ -69,22 +79,19 @@ enum Command {
     /// header value is a string, or an array of strings when the name repeats.
     #[command(name = "to-http2", after_long_help = EXIT_STATUSES)]
     ToHttp2 {
-        /// Use this codec instead of detecting the protocol.
-        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        #[arg(long, value_name = "NAME", help = codecs::protocol_help(DETECT))]
         protocol: Option<String>,
     },
     /// Read the JSON of `to-http2` on stdin and write the frame it describes.
     #[command(name = "from-http2", after_long_help = EXIT_STATUSES)]
     FromHttp2 {
-        /// The protocol of the frame to build.
-        #[arg(value_name = "PROTO", value_parser = codecs::parse_protocol)]
+        #[arg(value_name = "PROTO", help = codecs::protocol_help(BUILD))]
         protocol: String,
     },
     /// Read exactly one heartbeat request on stdin and write its native reply.
     #[command(name = "heartbeat-reply", after_long_help = EXIT_STATUSES)]
     HeartbeatReply {
-        /// Use this codec instead of detecting the protocol.
-        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        #[arg(long, value_name = "NAME", help = codecs::protocol_help(DETECT))]
         protocol: Option<String>,
     },
     /// Read exactly one two-way request on stdin and write the native error
@@ -97,15 +104,13 @@ enum Command {
         /// Error message, where the protocol can carry one.
         #[arg(value_name = "MESSAGE", default_value = "")]
         message: String,
-        /// Use this codec instead of detecting the protocol.
-        #[arg(long, value_name = "NAME", value_parser = codecs::parse_protocol)]
+        #[arg(long, value_name = "NAME", help = codecs::protocol_help(DETECT))]
         protocol: Option<String>,
     },
     /// Write the protocol's active heartbeat request with request id ID.
     #[command(after_long_help = EXIT_STATUSES)]
     Heartbeat {
-        /// The protocol of the frame to build.
-        #[arg(value_name = "PROTO", value_parser = codecs::parse_protocol)]
+        #[arg(value_name = "PROTO", help = codecs::protocol_help(BUILD))]
         protocol: String,
         /// The request id (must fit the protocol's id field).
         id: u64,
@@ -113,32 +118,65 @@ enum Command {
     /// Write the protocol's goaway frame, telling the peer to drain the connection.
     #[command(after_long_help = EXIT_STATUSES)]
     Goaway {
-        /// The protocol of the frame to build.
-        #[arg(value_name = "PROTO", value_parser = codecs::parse_protocol)]
+        #[arg(value_name = "PROTO", help = codecs::protocol_help(BUILD))]
         protocol: String,
         /// The request id (must fit the protocol's id field).
         #[arg(default_value_t = 0)]
         id: u64,
     },
-    /// List the built-in codecs and the layers each supports.
+    /// List the codecs (built-in and --plugin) and the layers each supports.
     #[command(after_long_help = EXIT_STATUSES)]
     Protocols,
+    /// Try to load each plugin file on its own and print one line per file:
+    /// `PATH: NAME abi VERSION capabilities LAYERS` or `PATH: refused: WHY`
+    /// (status 1 when any was refused).
+    #[command(after_long_help = EXIT_STATUSES)]
+    Plugins {
+        /// Plugin files (cdylibs).
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+impl Command {
+    /// The protocol named on the command line, if any.
+    fn protocol(&self) -> Option<&str> {
+        match self {
+            Self::Decode { protocol, .. }
+            | Self::RewriteId { protocol, .. }
+            | Self::ToHttp2 { protocol }
+            | Self::HeartbeatReply { protocol }
+            | Self::LocalReply { protocol, .. } => protocol.as_deref(),
+            Self::FromHttp2 { protocol }
+            | Self::Heartbeat { protocol, .. }
+            | Self::Goaway { protocol, .. } => Some(protocol),
+            Self::Protocols | Self::Plugins { .. } => None,
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli.command) {
+    match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xproto: {e}");
+            if let Some(detail) = e.detail()
+                && std::env::var_os("XPROTO_DEBUG").is_some()
+            {
+                eprintln!("{detail}");
+            }
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-/// Run one sub-command.
-fn run(command: Command) -> Result<(), CliError> {
-    let registry = builtin_registry();
+/// Load the plugins, check the protocol name, and run the sub-command.
+fn run(cli: Cli) -> Result<(), CliError> {
+    let registry = codecs::registry(&cli.plugins, cli.no_builtin)?;
+    let command = cli.command;
+    if let Some(name) = command.protocol() {
+        codecs::named(&registry, name)?;
+    }
     match command {
         Command::Decode { file, protocol } => {
             decode::run(&registry, file.as_deref(), protocol.as_deref())
@@ -157,6 +195,7 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Heartbeat { protocol, id } => reply::heartbeat(&registry, &protocol, id),
         Command::Goaway { protocol, id } => reply::goaway(&registry, &protocol, id),
         Command::Protocols => codecs::list(&registry),
+        Command::Plugins { paths } => codecs::check_plugins(&paths),
     }
 }
 
@@ -208,5 +247,12 @@ mod tests {
         });
         assert_eq!(e.exit_code(), 1);
         assert_eq!(CliError::Input("x".into()).exit_code(), 1);
+    }
+
+    #[test]
+    fn unknown_protocol_name_exits_2() {
+        let e = codecs::named(&xprotocol_core::Registry::new(), "nope").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.to_string(), "unknown protocol `nope` (available: none)");
     }
 }

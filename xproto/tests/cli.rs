@@ -1,7 +1,7 @@
 //! End-to-end tests of the `xproto` binary against the shared real-peer vectors.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
@@ -38,6 +38,7 @@ fn vector(name: &str) -> Vector {
 fn xproto(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_xproto"))
         .args(args)
+        .env_remove("XPROTO_DEBUG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -541,4 +542,158 @@ fn protocols_and_help() {
         let help = String::from_utf8(ok(&[command, "--help"], b"")).unwrap();
         assert!(help.contains("3  the protocol does not support"), "{help}");
     }
+}
+
+/// The plugin `lib{name}.so` that `cargo build --workspace` put next to this
+/// test binary (target/debug/deps/cli-… → target/debug).
+fn plugin(name: &str) -> String {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join(format!("{DLL_PREFIX}{name}{DLL_SUFFIX}"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run cargo build --workspace first",
+        path.display()
+    );
+    path.to_str().unwrap().to_owned()
+}
+
+/// `--no-builtin --plugin PLUGIN args…`: the plugin alone.
+fn alone(plugin: &str, args: &[&str]) -> Vec<String> {
+    ["--no-builtin", "--plugin", plugin]
+        .iter()
+        .chain(args)
+        .map(|a| a.to_string())
+        .collect()
+}
+
+/// `ok` with owned arguments.
+fn ok_owned(args: &[String], stdin: &[u8]) -> Vec<u8> {
+    ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), stdin)
+}
+
+#[test]
+fn plugin_codecs_alone_match_the_builtin_ones() {
+    const NEW_ID: &str = "4275878552";
+    for v in all_vectors() {
+        let proto = protocol_of(&v);
+        let lib = plugin(&format!("xprotocol_{proto}_plugin"));
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        assert_eq!(
+            text(ok_owned(&alone(&lib, &["decode"]), &v.frame)),
+            text(ok(&["decode"], &v.frame)),
+            "{}: decode",
+            v.id
+        );
+        assert_eq!(
+            ok_owned(&alone(&lib, &["rewrite-id", NEW_ID]), &v.frame),
+            ok(&["rewrite-id", NEW_ID], &v.frame),
+            "{}: rewrite-id",
+            v.id
+        );
+        let message = ok_owned(&alone(&lib, &["to-http2"]), &v.frame);
+        assert_eq!(
+            text(message.clone()),
+            text(ok(&["to-http2"], &v.frame)),
+            "{}: to-http2",
+            v.id
+        );
+        let frame = ok_owned(&alone(&lib, &["from-http2", proto]), &message);
+        assert!(frame == v.frame, "{}: from-http2 changed the frame", v.id);
+    }
+}
+
+#[test]
+fn protocol_names_are_checked_against_the_loaded_codecs() {
+    let frame = vector("bolt-v1-req-hessian2-basic").frame;
+    let out = xproto(&["--no-builtin", "decode"], &frame);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown protocol"));
+
+    let out = xproto(&["--no-builtin", "decode", "--protocol", "bolt"], &frame);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("available: none"));
+
+    let lib = plugin("xprotocol_test_plugin_panicking");
+    let args = ["decode", "--protocol", "bolt-panicking", "--plugin", &lib];
+    ok(&args, &frame);
+
+    // A plugin of a built-in's name replaces it in place.
+    let lib = plugin("xprotocol_bolt_plugin");
+    let out = String::from_utf8(ok(&["protocols", "--plugin", &lib], b"")).unwrap();
+    let names: Vec<_> = out.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(names, ["bolt", "dubbo", "hsf-observed-v1"], "{out}");
+}
+
+#[test]
+fn plugins_command_lists_each_file() {
+    let libs = [
+        plugin("xprotocol_bolt_plugin"),
+        plugin("xprotocol_dubbo_plugin"),
+        plugin("xprotocol_hsf_plugin"),
+        plugin("xprotocol_test_plugin_incompatible"),
+    ];
+    let mut args = vec!["plugins"];
+    args.extend(libs.iter().map(String::as_str));
+    let out = xproto(&args, b"");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<_> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    let layers = "capabilities framing, multiplexing, routing, transcoding";
+    for ((line, lib), name) in lines
+        .iter()
+        .zip(&libs)
+        .zip(["bolt", "dubbo", "hsf-observed-v1"])
+    {
+        assert_eq!(*line, format!("{lib}: {name} abi 1.0.0 {layers}"));
+    }
+    assert!(
+        lines[3].starts_with(&format!(
+            "{}: refused: incompatible plugin ABI 0.9.0 ",
+            libs[3]
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn refused_plugin_exits_1_with_one_line() {
+    let lib = plugin("xprotocol_test_plugin_incompatible");
+    let out = xproto(&["--plugin", &lib, "protocols"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("xproto: {lib}: incompatible plugin ABI 0.9.0")),
+        "{stderr}"
+    );
+
+    // XPROTO_DEBUG adds the full report.
+    let out = Command::new(env!("CARGO_BIN_EXE_xproto"))
+        .args(["--plugin", &lib, "protocols"])
+        .env("XPROTO_DEBUG", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).lines().count() > 1);
+}
+
+/// The panicking test plugin is Bolt except that `Multiplexing::request_id`
+/// panics. No sub-command calls `request_id` (decode prints the facts,
+/// rewrite-id calls `set_request_id`, the replies are built inside the
+/// plugin), so the CLI cannot trigger the panic; the host's own tests
+/// (plugin-sdk/host/tests) check that it becomes an error.
+#[test]
+fn panicking_plugin_works_where_it_does_not_panic() {
+    let lib = plugin("xprotocol_test_plugin_panicking");
+    let frame = vector("bolt-v1-req-hessian2-basic").frame;
+    let rewritten = ok_owned(&alone(&lib, &["rewrite-id", "5"]), &frame);
+    assert_eq!(rewritten, ok(&["rewrite-id", "5"], &frame));
+    let json: Value =
+        serde_json::from_slice(&ok_owned(&alone(&lib, &["decode"]), &rewritten)).unwrap();
+    assert_eq!(json["frames"], json!([facts_of(&rewritten)]));
+    assert_eq!(json["frames"][0]["request_id"], json!(5));
 }

@@ -118,6 +118,18 @@ pub enum Error {
         /// What is unsupported.
         what: &'static str,
     },
+    /// An error reported by a codec plugin across the plugin boundary.
+    #[error("{protocol}: {message}")]
+    Plugin {
+        /// The plugin's protocol name.
+        protocol: &'static str,
+        /// The plugin ABI's error code (`xprotocol-plugin-abi::ErrorCode`).
+        code: u32,
+        /// The plugin's message.
+        message: String,
+        /// True when the proxy must close the connection.
+        close_connection: bool,
+    },
     /// An HTTP/2 message cannot be turned back into a native frame.
     #[error("{protocol}: HTTP/2 header `{header}`: {reason}")]
     Http2 {
@@ -130,6 +142,9 @@ pub enum Error {
     },
 }
 
+/// The plugin ABI's code for "unsupported" (`ErrorCode::UNSUPPORTED`).
+const PLUGIN_UNSUPPORTED: u32 = 9;
+
 impl Error {
     /// What the proxy should do: close the connection or fail one stream.
     pub fn action(&self) -> ErrorAction {
@@ -138,6 +153,10 @@ impl Error {
             | Self::FrameTooLarge { .. }
             | Self::BadFrameHeader { .. }
             | Self::ChecksumMismatch { .. } => ErrorAction::CloseConnection,
+            Self::Plugin {
+                close_connection: true,
+                ..
+            } => ErrorAction::CloseConnection,
             _ => ErrorAction::FailStream,
         }
     }
@@ -154,13 +173,21 @@ impl Error {
             | Self::IdOutOfRange { protocol, .. }
             | Self::WrongFrameKind { protocol, .. }
             | Self::Unsupported { protocol, .. }
-            | Self::Http2 { protocol, .. } => protocol,
+            | Self::Http2 { protocol, .. }
+            | Self::Plugin { protocol, .. } => protocol,
         }
     }
 
     /// True when the error is [`Error::Unsupported`]: the operation is not
     /// available for this protocol (the CLI maps it to exit status 3).
     pub fn is_unsupported(&self) -> bool {
-        matches!(self, Self::Unsupported { .. })
+        matches!(
+            self,
+            Self::Unsupported { .. }
+                | Self::Plugin {
+                    code: PLUGIN_UNSUPPORTED,
+                    ..
+                }
+        )
     }
 }

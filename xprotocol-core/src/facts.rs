@@ -1,6 +1,8 @@
 //! Named facts about one frame, for operators (`xproto decode`), logs and
 //! conformance tests. Not on the hot path: building facts allocates.
 
+use std::borrow::Cow;
+
 /// One fact's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FactValue {
@@ -85,7 +87,7 @@ impl FactValue {
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Facts {
-    entries: Vec<(&'static str, FactValue)>,
+    entries: Vec<(Cow<'static, str>, FactValue)>,
 }
 
 impl Facts {
@@ -99,8 +101,8 @@ impl Facts {
     }
 
     /// Add (or replace) a fact.
-    pub fn push(&mut self, name: &'static str, value: impl Into<FactValue>) {
-        let value = value.into();
+    pub fn push(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<FactValue>) {
+        let (name, value) = (name.into(), value.into());
         match self.entries.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
             None => self.entries.push((name, value)),
@@ -126,7 +128,7 @@ impl Facts {
     }
 
     /// All facts in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &FactValue)> {
-        self.entries.iter().map(|(n, v)| (*n, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FactValue)> {
+        self.entries.iter().map(|(n, v)| (n.as_ref(), v))
     }
 }
