@@ -140,15 +140,20 @@ fn built(f: impl FnOnce(&mut BytesMut) -> Result<(), Error>) -> FfiResult<RVec<u
 
 impl<C: Codec> FfiCodec for Exported<C> {
     fn name(&self) -> RString {
-        self.0.name().into()
+        catch_unwind(AssertUnwindSafe(|| RString::from(self.0.name())))
+            .unwrap_or_else(|_| "panicked".into())
     }
 
+    /// A codec whose accessors panic reports framing only.
     fn capabilities(&self) -> u8 {
-        self.0.capabilities().bits()
+        catch_unwind(AssertUnwindSafe(|| self.0.capabilities().bits())).unwrap_or(1)
     }
 
     fn id_bits(&self) -> u8 {
-        self.0.multiplexing().map_or(0, |m| m.id_width().bits())
+        catch_unwind(AssertUnwindSafe(|| {
+            self.0.multiplexing().map_or(0, |m| m.id_width().bits())
+        }))
+        .unwrap_or(0)
     }
 
     fn probe(&self, prefix: RSlice<'_, u8>) -> u8 {
