@@ -13,7 +13,8 @@ use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use xprotocol_core::{Codec, HeaderEdit, LocalStatus, Split};
 use xprotocol_plugin_abi::{
-    ErrorCode, FfiCodec, FfiCodecBox, FfiEdit, FfiError, FfiHead, FfiHttp2, FfiResult, FfiRoute, FfiSplit, FfiText,
+    ErrorCode, FfiCodec, FfiCodecBox, FfiEdit, FfiError, FfiHead, FfiHttp2, FfiResult, FfiRoute,
+    FfiSplit, FfiText,
 };
 use xprotocol_plugin_host::PluginCodec;
 
@@ -28,7 +29,11 @@ impl Adversary {
         (0..8).fold(0, |acc, k| (acc << 8) | u64::from(self.byte(i + k)))
     }
     fn text(&self, i: usize) -> FfiText {
-        FfiText { kind: self.byte(i) % 4, start: self.u64(i + 1) as u32 % 512, len: self.u64(i + 5) as u32 % 512 }
+        FfiText {
+            kind: self.byte(i) % 4,
+            start: self.u64(i + 1) as u32 % 512,
+            len: self.u64(i + 5) as u32 % 512,
+        }
     }
     fn ok_or_err<T>(&self, i: usize, v: T) -> FfiResult<T> {
         match self.byte(i) % 5 {
@@ -73,7 +78,13 @@ impl FfiCodec for Adversary {
         self.byte(2)
     }
     fn split(&self, _buf: RSlice<'_, u8>) -> FfiResult<FfiSplit> {
-        self.ok_or_err(3, FfiSplit { kind: self.byte(4) % 4, len: self.u64(5) % 1024 })
+        self.ok_or_err(
+            3,
+            FfiSplit {
+                kind: self.byte(4) % 4,
+                len: self.u64(5) % 1024,
+            },
+        )
     }
     fn frame_head(&self, _frame: RSlice<'_, u8>) -> FfiResult<FfiHead> {
         let head = FfiHead {
@@ -115,10 +126,19 @@ impl FfiCodec for Adversary {
         };
         self.ok_or_err(39, route)
     }
-    fn mutate_headers(&self, _frame: RSlice<'_, u8>, _edits: RSlice<'_, FfiEdit<'_>>) -> FfiResult<RVec<u8>> {
+    fn mutate_headers(
+        &self,
+        _frame: RSlice<'_, u8>,
+        _edits: RSlice<'_, FfiEdit<'_>>,
+    ) -> FfiResult<RVec<u8>> {
         self.ok_or_err(25, self.bytes(26))
     }
-    fn local_reply(&self, _request: RSlice<'_, u8>, _status: u8, _message: RStr<'_>) -> FfiResult<RVec<u8>> {
+    fn local_reply(
+        &self,
+        _request: RSlice<'_, u8>,
+        _status: u8,
+        _message: RStr<'_>,
+    ) -> FfiResult<RVec<u8>> {
         self.ok_or_err(27, self.bytes(28))
     }
     fn to_http2(&self, _frame: RSlice<'_, u8>) -> FfiResult<FfiHttp2> {
@@ -128,20 +148,29 @@ impl FfiCodec for Adversary {
         self.ok_or_err(29, self.bytes(38))
     }
     fn facts_json(&self, _frame: RSlice<'_, u8>) -> FfiResult<RString> {
-        self.ok_or_err(70, String::from_utf8_lossy(&self.bytes(71)).into_owned().into())
+        self.ok_or_err(
+            70,
+            String::from_utf8_lossy(&self.bytes(71)).into_owned().into(),
+        )
     }
 }
 
 fuzz_target!(|data: &[u8]| {
     let (script, frame) = data.split_at(data.len().min(96));
     let codec = PluginCodec::from_ffi(
-        FfiCodecBox::from_value(Adversary(script.to_vec()), abi_stable::sabi_trait::TD_Opaque),
+        FfiCodecBox::from_value(
+            Adversary(script.to_vec()),
+            abi_stable::sabi_trait::TD_Opaque,
+        ),
         Path::new("<fuzz>"),
     );
     let frame = Bytes::copy_from_slice(frame);
     black_box(codec.framing().probe(&frame));
     if let Ok(Split::Complete(len)) = codec.framing().split_frame(&frame) {
-        assert!(len > 0 && len <= frame.len(), "a complete split must lie within the buffer");
+        assert!(
+            len > 0 && len <= frame.len(),
+            "a complete split must lie within the buffer"
+        );
     }
     if let Some(mux) = codec.multiplexing() {
         if let Ok(head) = mux.frame_head(&frame) {
@@ -157,11 +186,25 @@ fuzz_target!(|data: &[u8]| {
             for (k, v) in route.headers() {
                 black_box((k, v));
             }
-            black_box((route.service(), route.interface(), route.version(), route.group(), route.method()));
+            black_box((
+                route.service(),
+                route.interface(),
+                route.version(),
+                route.group(),
+                route.method(),
+            ));
         }
-        black_box(routing.mutate_headers(&frame, &[HeaderEdit::Set("k", "v")]).ok());
+        black_box(
+            routing
+                .mutate_headers(&frame, &[HeaderEdit::Set("k", "v")])
+                .ok(),
+        );
         let mut dst = BytesMut::new();
-        black_box(routing.local_reply(&frame, LocalStatus::Timeout, "t", &mut dst).ok());
+        black_box(
+            routing
+                .local_reply(&frame, LocalStatus::Timeout, "t", &mut dst)
+                .ok(),
+        );
     }
     if let Some(transcoding) = codec.transcoding() {
         if let Ok(message) = transcoding.to_http2(&frame) {

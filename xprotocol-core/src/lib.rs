@@ -88,5 +88,7 @@ pub use multiplexing::{
     FrameHead, FrameKind, IdWidth, Multiplexing, RequestIdGenerator, rewrite_request_id,
 };
 pub use registry::{Detection, Registry};
-pub use routing::{HeaderEdit, INLINE_HEADERS, LocalStatus, RouteHeaders, Routing, Text};
+pub use routing::{
+    HeaderEdit, INLINE_HEADERS, LocalStatus, RouteHeaders, RouteView, Routing, Text,
+};
 pub use transcoding::{HeaderEscape, Http2Message, Transcoding};

@@ -45,14 +45,12 @@ impl Text {
     }
 }
 
-/// The routing view of one request frame: the fields every RPC protocol has,
-/// plus the protocol's own key/value headers in wire order.
-///
-/// Values are ranges into the frame (it holds a `Bytes` handle to it, one
-/// reference-count increment), so building the view copies no text.
-#[derive(Debug, Clone)]
-pub struct RouteHeaders {
-    frame: Bytes,
+/// The routing fields of one frame as [`Text`]s of that frame, without the
+/// frame itself: what a codec computes from a plain byte slice
+/// ([`Routing::route_view`]). [`RouteView::with_frame`] makes it a
+/// [`RouteHeaders`], which reads the texts.
+#[derive(Debug, Clone, Default)]
+pub struct RouteView {
     /// The service as the protocol names it (Bolt `service`, Dubbo path).
     pub service: Option<Text>,
     /// The interface (for addressing: the seed's interface-as-domain).
@@ -69,24 +67,25 @@ pub struct RouteHeaders {
 /// Protocol headers a view holds without allocating.
 pub const INLINE_HEADERS: usize = 8;
 
-impl RouteHeaders {
-    /// An empty view of `frame`.
-    pub fn new(frame: Bytes) -> Self {
-        Self {
-            frame,
-            service: None,
-            interface: None,
-            version: None,
-            group: None,
-            method: None,
-            headers: SmallVec::new(),
-        }
+impl RouteView {
+    /// An empty view.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Append a protocol header (codecs call this in wire order). The first
     /// [`INLINE_HEADERS`] headers are stored without allocating.
     pub fn push_header(&mut self, key: Text, value: Text) {
         self.headers.push((key, value));
+    }
+
+    /// Empty the view, keeping its storage for the next frame.
+    pub fn clear(&mut self) {
+        *self = Self {
+            headers: std::mem::take(&mut self.headers),
+            ..Self::default()
+        };
+        self.headers.clear();
     }
 
     /// Number of protocol headers.
@@ -97,6 +96,37 @@ impl RouteHeaders {
     /// The protocol headers as [`Text`] pairs, in wire order.
     pub fn header_texts(&self) -> &[(Text, Text)] {
         &self.headers
+    }
+
+    /// The view of `frame` (the frame the texts point into: one reference-count increment).
+    pub fn with_frame(self, frame: Bytes) -> RouteHeaders {
+        RouteHeaders { frame, view: self }
+    }
+}
+
+/// The routing view of one request frame: the fields every RPC protocol has,
+/// plus the protocol's own key/value headers in wire order, readable as text.
+///
+/// Values are ranges into the frame (it holds a `Bytes` handle to it, one
+/// reference-count increment), so building the view copies no text. The
+/// [`RouteView`] fields are reachable directly (`Deref`).
+#[derive(Debug, Clone)]
+pub struct RouteHeaders {
+    frame: Bytes,
+    view: RouteView,
+}
+
+impl std::ops::Deref for RouteHeaders {
+    type Target = RouteView;
+    fn deref(&self) -> &RouteView {
+        &self.view
+    }
+}
+
+impl RouteHeaders {
+    /// An empty view of `frame`.
+    pub fn new(frame: Bytes) -> Self {
+        RouteView::new().with_frame(frame)
     }
 
     /// The frame the view was built from.
@@ -232,8 +262,24 @@ impl LocalStatus {
 
 /// Routing: what a proxy reads to pick a route and writes back to the wire.
 pub trait Routing: Send + Sync {
-    /// The routing view of a request frame (responses yield their headers only).
-    fn route_headers(&self, frame: &Bytes) -> Result<RouteHeaders, Error>;
+    /// Fill `view` (empty, as from [`RouteView::new`] or after
+    /// [`RouteView::clear`]) with the routing fields of a whole frame, as ranges
+    /// of `frame` (responses yield their headers only). Works on a plain slice.
+    fn fill_route_view(&self, frame: &[u8], view: &mut RouteView) -> Result<(), Error>;
+
+    /// The routing fields of a whole frame, as ranges of `frame`.
+    fn route_view(&self, frame: &[u8]) -> Result<RouteView, Error> {
+        let mut view = RouteView::new();
+        self.fill_route_view(frame, &mut view)?;
+        Ok(view)
+    }
+
+    /// The routing view of a whole frame, readable as text.
+    fn route_headers(&self, frame: &Bytes) -> Result<RouteHeaders, Error> {
+        let mut route = RouteHeaders::new(frame.clone());
+        self.fill_route_view(frame, &mut route.view)?;
+        Ok(route)
+    }
 
     /// Apply `edits` to the frame's protocol headers and return the new frame.
     /// Only the header part is re-encoded; the body is shared, not copied, and

@@ -29,7 +29,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use xprotocol_core::{
-    Error, FrameKind, FrameParts, HeaderEdit, LocalStatus, RouteHeaders, Routing, Text,
+    Error, FrameKind, FrameParts, HeaderEdit, LocalStatus, RouteView, Routing, Text,
 };
 
 use crate::header::{BoltHeader, cmd_code, command_type, crc32};
@@ -130,9 +130,8 @@ fn span((start, len): (usize, usize)) -> Text {
 }
 
 impl Routing for BoltCodec {
-    fn route_headers(&self, frame: &Bytes) -> Result<RouteHeaders, Error> {
+    fn fill_route_view(&self, frame: &[u8], route: &mut RouteView) -> Result<(), Error> {
         let header = whole_header(frame)?;
-        let mut route = RouteHeaders::new(frame.clone());
         let mut service = None;
         let mut target_service = None;
         for entry in self.entries(frame, &header)? {
@@ -158,7 +157,7 @@ impl Routing for BoltCodec {
             .transpose()?
             .flatten()
         {
-            route.method = route.method.or(body.method);
+            route.method = route.method.take().or(body.method);
             service = service.or(body.service);
         }
         if let Some(service) = service {
@@ -166,7 +165,7 @@ impl Routing for BoltCodec {
             (route.interface, route.version, route.group) = (interface, version, group);
             route.service = Some(service);
         }
-        Ok(route)
+        Ok(())
     }
 
     fn mutate_headers(&self, frame: &Bytes, edits: &[HeaderEdit<'_>]) -> Result<FrameParts, Error> {

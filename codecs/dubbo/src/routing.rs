@@ -39,7 +39,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use xprotocol_core::{
-    Error, FrameKind, FrameParts, HeaderEdit, LocalStatus, RouteHeaders, Routing, Text,
+    Error, FrameKind, FrameParts, HeaderEdit, LocalStatus, RouteView, Routing, Text,
 };
 use xprotocol_hessian2::{Item, Writer, edit_map};
 
@@ -69,15 +69,14 @@ struct Known {
 }
 
 impl Routing for DubboCodec {
-    fn route_headers(&self, frame: &Bytes) -> Result<RouteHeaders, Error> {
+    fn fill_route_view(&self, frame: &[u8], route: &mut RouteView) -> Result<(), Error> {
         let header = whole_header(frame)?;
-        let mut route = RouteHeaders::new(frame.clone());
         let kind = kind_of(&header, frame);
         if !matches!(
             kind,
             FrameKind::Request | FrameKind::OnewayRequest | FrameKind::Response
         ) {
-            return Ok(route);
+            return Ok(());
         }
         require_hessian2(header.serialization())?;
         let mut known = Known::default();
@@ -99,7 +98,7 @@ impl Routing for DubboCodec {
         };
         if kind == FrameKind::Response {
             body::response(frame, header.status, &self.limits, collect)?;
-            return Ok(route);
+            return Ok(());
         }
         let body = body::request(frame, &self.limits, collect)?;
         let path = body.path.map(|s| s.to_text(0));
@@ -112,7 +111,7 @@ impl Routing for DubboCodec {
                 .map(|s| s.to_text(0))
         });
         route.group = known.group;
-        Ok(route)
+        Ok(())
     }
 
     fn mutate_headers(&self, frame: &Bytes, edits: &[HeaderEdit<'_>]) -> Result<FrameParts, Error> {

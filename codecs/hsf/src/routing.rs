@@ -23,7 +23,7 @@
 //! made up here could mislead a client.
 
 use bytes::{Bytes, BytesMut};
-use xprotocol_core::{Error, FrameParts, HeaderEdit, LocalStatus, RouteHeaders, Routing, Text};
+use xprotocol_core::{Error, FrameParts, HeaderEdit, LocalStatus, RouteView, Routing, Text};
 use xprotocol_hessian2::{Item, Reader, Value, edit_map};
 
 use crate::header::{Layout, RequestLayout, SERIALIZATION_HESSIAN2};
@@ -145,11 +145,10 @@ fn edit_key<'a>(edit: &HeaderEdit<'a>) -> &'a str {
 }
 
 impl Routing for HsfCodec {
-    fn route_headers(&self, frame: &Bytes) -> Result<RouteHeaders, Error> {
-        let mut route = RouteHeaders::new(frame.clone());
+    fn fill_route_view(&self, frame: &[u8], route: &mut RouteView) -> Result<(), Error> {
         let request = match whole(self, frame)? {
             Layout::Request(_) => self.hessian2_request(frame)?,
-            _ => return Ok(route),
+            _ => return Ok(()),
         };
         let service = &frame[request.service_at()..request.method_at()];
         route.service = Some(Text::span(request.service_at(), request.service_len));
@@ -169,7 +168,7 @@ impl Routing for HsfCodec {
             route.push_header(key, value);
         })?;
         route.group = group;
-        Ok(route)
+        Ok(())
     }
 
     /// Re-encodes the props map alone; the payload before it is shared and the

@@ -26,11 +26,10 @@ fn truncate(message: &str, max: usize) -> &[u8] {
 }
 
 impl xp::Routing for ThriftCodec {
-    fn route_headers(&self, frame: &bytes::Bytes) -> Result<xp::RouteHeaders, xp::Error> {
+    fn fill_route_view(&self, frame: &[u8], route: &mut xp::RouteView) -> Result<(), xp::Error> {
         let msg = parse(frame, &self.limits)?;
-        let mut route = xp::RouteHeaders::new(frame.clone());
         if !msg.kind().is_request() {
-            return Ok(route);
+            return Ok(());
         }
         if let Some((at, len)) = msg.service(frame) {
             route.service = Some(xp::Text::span(at, len));
@@ -38,7 +37,7 @@ impl xp::Routing for ThriftCodec {
         }
         let (at, len) = msg.method(frame);
         route.method = Some(xp::Text::span(at, len));
-        Ok(route)
+        Ok(())
     }
 
     /// Always `Error::Unsupported` for a valid frame: binary Thrift messages

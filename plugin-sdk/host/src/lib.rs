@@ -26,7 +26,7 @@ use abi_stable::std_types::{RResult, RSlice, RSliceMut, RStr, RVec};
 use bytes::{Bytes, BytesMut};
 use xprotocol_core::{
     Capabilities, Codec, Error, FactValue, Facts, FrameHead, FrameKind, FrameParts, Framing,
-    HeaderEdit, Http2Message, IdWidth, LocalStatus, Multiplexing, Needed, Probe, RouteHeaders,
+    HeaderEdit, Http2Message, IdWidth, LocalStatus, Multiplexing, Needed, Probe, RouteView,
     Routing, Split, Text, Transcoding,
 };
 use xprotocol_plugin_abi::{
@@ -327,9 +327,8 @@ impl Multiplexing for PluginCodec {
 }
 
 impl Routing for PluginCodec {
-    fn route_headers(&self, frame: &Bytes) -> Result<RouteHeaders, Error> {
+    fn fill_route_view(&self, frame: &[u8], route: &mut RouteView) -> Result<(), Error> {
         let r = self.call(|c| c.route_headers(RSlice::from_slice(frame)))?;
-        let mut route = RouteHeaders::new(frame.clone());
         route.service = self.text(&r.service, frame, &r.arena)?;
         route.interface = self.text(&r.interface, frame, &r.arena)?;
         route.version = self.text(&r.version, frame, &r.arena)?;
@@ -344,7 +343,7 @@ impl Routing for PluginCodec {
                 .ok_or_else(|| self.invalid("absent header value"))?;
             route.push_header(key, value);
         }
-        Ok(route)
+        Ok(())
     }
 
     fn mutate_headers(&self, frame: &Bytes, edits: &[HeaderEdit<'_>]) -> Result<FrameParts, Error> {

@@ -10,8 +10,9 @@
 //! The macro exports the root module of [`xprotocol_plugin_abi`]. Every entry
 //! point runs under `catch_unwind`: a panic in the codec becomes an error with
 //! code `PANICKED` at the boundary, never an abort of the host. Layers 1 and 2
-//! pass the frame as a borrowed slice (no copy); routing, mutation and
-//! transcoding copy the frame into a `Bytes` once per call on the plugin side.
+//! and the routing view pass the frame as a borrowed slice (no copy);
+//! mutation and transcoding copy the frame into a `Bytes` once per call on the
+//! plugin side (their results share the frame's bytes).
 //!
 //! Plugin authors depend on this crate only: [`xp`] re-exports the core API.
 #![deny(missing_docs)]
@@ -239,7 +240,7 @@ impl<C: Codec> FfiCodec for Exported<C> {
             let Some(routing) = self.0.routing() else {
                 return RErr(missing("routing"));
             };
-            let route = match routing.route_headers(&Bytes::copy_from_slice(&frame)) {
+            let route = match routing.route_view(&frame) {
                 Ok(route) => route,
                 Err(e) => return RErr(ffi_error(&e)),
             };
