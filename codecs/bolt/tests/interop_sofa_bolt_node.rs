@@ -21,7 +21,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 use xprotocol_bolt::{BoltCodec, BoltHeader, codec_id};
-use xprotocol_core::testing::Conformance;
+use xprotocol_core::testing::{Conformance, vectors};
 use xprotocol_core::{
     Codec, Error, FactValue, FrameKind, Framing, HeaderEdit, LocalStatus, Multiplexing, Routing,
     Split, Transcoding,
@@ -115,24 +115,15 @@ fn peer_decode(frames: &[&[u8]]) -> Vec<Value> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    vectors::encode_hex(bytes)
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len().is_multiple_of(2), "odd hex length");
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
-        .collect()
+    vectors::decode_hex(text).expect("hex from the peer")
 }
 
-/// A short hex view of a frame for failure messages (whole frame when small).
 fn hex_view(frame: &[u8]) -> String {
-    if frame.len() <= 512 {
-        hex(frame)
-    } else {
-        format!("{}…({} bytes)", hex(&frame[..256]), frame.len())
-    }
+    vectors::hex_view(frame)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::{Value, json};
-use xprotocol_core::testing::Conformance;
+use xprotocol_core::testing::{Conformance, vectors};
 use xprotocol_core::{
     Codec, FactValue, FrameKind, Framing, HeaderEdit, LocalStatus, Multiplexing, Routing, Split,
     Transcoding,
@@ -314,24 +314,15 @@ fn codec() -> &'static DubboCodec {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    vectors::encode_hex(bytes)
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len().is_multiple_of(2), "odd hex length");
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
-        .collect()
+    vectors::decode_hex(text).expect("hex from the peer")
 }
 
-/// A short hex view of a frame for failure messages.
 fn hex_view(frame: &[u8]) -> String {
-    if frame.len() <= 400 {
-        hex(frame)
-    } else {
-        format!("{}…({} bytes)", hex(&frame[..200]), frame.len())
-    }
+    vectors::hex_view(frame)
 }
 
 enum Next {

@@ -84,6 +84,20 @@ fn parse(path: &Path) -> Vector {
     }
 }
 
+/// Encode bytes as lower-case hex.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A short hex view of a frame for failure messages (the whole frame when small).
+pub fn hex_view(frame: &[u8]) -> String {
+    if frame.len() <= 512 {
+        encode_hex(frame)
+    } else {
+        format!("{}…({} bytes)", encode_hex(&frame[..256]), frame.len())
+    }
+}
+
 /// Decode a hex string (upper or lower case).
 pub fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     let hex = hex.as_bytes();
