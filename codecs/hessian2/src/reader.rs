@@ -562,6 +562,9 @@ impl<'a> Reader<'a> {
             self.class_def()?;
             tag = self.byte("value")?;
         }
+        if let Some(value) = self.shared_value(tag)? {
+            return Ok(value);
+        }
         let rest = |r: &Self| r.buf.len() - r.pos;
         Ok(match tag {
             0x00..=0x1f | 0x30..=0x33 | b'R' | b'S' => {
@@ -572,44 +575,14 @@ impl<'a> Reader<'a> {
                 self.binary(tag)?;
                 Value::Binary
             }
-            0x80..=0xbf => Value::Int(i32::from(tag) - 0x90),
-            0xc0..=0xcf => {
-                Value::Int(((i32::from(tag) - 0xc8) << 8) | i32::from(self.byte("int")?))
-            }
-            0xd0..=0xd7 => {
-                let [b1, b0] = self.take("int")?;
-                Value::Int(((i32::from(tag) - 0xd4) << 16) | (i32::from(b1) << 8) | i32::from(b0))
-            }
-            b'I' => Value::Int(i32::from_be_bytes(self.take("int")?)),
-            0xd8..=0xef => Value::Long(i64::from(tag) - 0xe0),
-            0xf0..=0xff => {
-                Value::Long(((i64::from(tag) - 0xf8) << 8) | i64::from(self.byte("long")?))
-            }
-            0x38..=0x3f => {
-                let [b1, b0] = self.take("long")?;
-                Value::Long(((i64::from(tag) - 0x3c) << 16) | (i64::from(b1) << 8) | i64::from(b0))
-            }
             0x59 => Value::Long(i64::from(i32::from_be_bytes(self.take("long")?))),
-            b'L' => Value::Long(i64::from_be_bytes(self.take("long")?)),
             0x5b => Value::Double(0.0),
             0x5c => Value::Double(1.0),
             0x5d => Value::Double(f64::from(i8::from_be_bytes(self.take("double")?))),
             0x5e => Value::Double(f64::from(i16::from_be_bytes(self.take("double")?))),
             0x5f => Value::Double(f64::from(i32::from_be_bytes(self.take("double")?)) / 1000.0),
-            b'D' => Value::Double(f64::from_be_bytes(self.take("double")?)),
             b'J' => Value::Date(i64::from_be_bytes(self.take("date")?)),
             b'K' => Value::Date(i64::from(i32::from_be_bytes(self.take("date")?)) * 60_000),
-            b'N' => Value::Null,
-            b'T' => Value::Bool(true),
-            b'F' => Value::Bool(false),
-            b'H' | b'M' => {
-                self.pos -= 1;
-                let mut entries = self.read_map("map", usize::MAX)?;
-                for entry in &mut entries {
-                    entry?;
-                }
-                Value::Map
-            }
             b'V' | 0x70..=0x77 | 0x55 | 0x57 | 0x58 | 0x78..=0x7f => {
                 self.enter()?;
                 if matches!(tag, b'V' | 0x70..=0x77 | 0x55) {
@@ -642,23 +615,12 @@ impl<'a> Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    /// One value of the Hessian 2.0 draft (Hessian 3.x, hessian.js-1 `v2`).
-    fn draft_value(&mut self) -> Result<Value<'a>, Error> {
-        let mut tag = self.byte("value")?;
-        while tag == b'O' {
-            self.class_def()?;
-            tag = self.byte("value")?;
-        }
-        let rest = |r: &Self| r.buf.len() - r.pos;
-        Ok(match tag {
-            0x00..=0x1f | b's' | b'S' => {
-                self.pos -= 1;
-                Value::Str(self.string()?)
-            }
-            0x20..=0x2f | b'b' | b'B' => {
-                self.binary(tag)?;
-                Value::Binary
-            }
+    /// The values both dialects encode the same way: ints, compact and 64-bit
+    /// longs, 64-bit doubles, null, booleans and maps (whose end tag and type
+    /// form `read_map` takes from the dialect). `None` for any other tag.
+    #[inline(always)]
+    fn shared_value(&mut self, tag: u8) -> Result<Option<Value<'a>>, Error> {
+        Ok(Some(match tag {
             0x80..=0xd7 | b'I' => {
                 self.pos -= 1;
                 Value::Int(self.int_value("int")?)
@@ -671,21 +633,11 @@ impl<'a> Reader<'a> {
                 let [b1, b0] = self.take("long")?;
                 Value::Long(((i64::from(tag) - 0x3c) << 16) | (i64::from(b1) << 8) | i64::from(b0))
             }
-            b'w' => Value::Long(i64::from(i32::from_be_bytes(self.take("long")?))),
             b'L' => Value::Long(i64::from_be_bytes(self.take("long")?)),
             b'D' => Value::Double(f64::from_be_bytes(self.take("double")?)),
-            0x67 => Value::Double(0.0),
-            0x68 => Value::Double(1.0),
-            0x69 => Value::Double(f64::from(i8::from_be_bytes(self.take("double")?))),
-            0x6a => Value::Double(f64::from(i16::from_be_bytes(self.take("double")?))),
-            0x6b => Value::Double(f64::from(f32::from_be_bytes(self.take("double")?))),
-            b'd' => Value::Date(i64::from_be_bytes(self.take("date")?)),
             b'N' => Value::Null,
             b'T' => Value::Bool(true),
             b'F' => Value::Bool(false),
-            b'J' => Value::Ref(i32::from(self.byte("ref")?)),
-            b'K' => Value::Ref(i32::from(u16::from_be_bytes(self.take("ref")?))),
-            b'R' => Value::Ref(i32::from_be_bytes(self.take("ref")?)),
             b'H' | b'M' => {
                 self.pos -= 1;
                 let mut entries = self.read_map("map", usize::MAX)?;
@@ -694,6 +646,40 @@ impl<'a> Reader<'a> {
                 }
                 Value::Map
             }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// One value of the Hessian 2.0 draft (Hessian 3.x, hessian.js-1 `v2`).
+    fn draft_value(&mut self) -> Result<Value<'a>, Error> {
+        let mut tag = self.byte("value")?;
+        while tag == b'O' {
+            self.class_def()?;
+            tag = self.byte("value")?;
+        }
+        if let Some(value) = self.shared_value(tag)? {
+            return Ok(value);
+        }
+        let rest = |r: &Self| r.buf.len() - r.pos;
+        Ok(match tag {
+            0x00..=0x1f | b's' | b'S' => {
+                self.pos -= 1;
+                Value::Str(self.string()?)
+            }
+            0x20..=0x2f | b'b' | b'B' => {
+                self.binary(tag)?;
+                Value::Binary
+            }
+            b'w' => Value::Long(i64::from(i32::from_be_bytes(self.take("long")?))),
+            0x67 => Value::Double(0.0),
+            0x68 => Value::Double(1.0),
+            0x69 => Value::Double(f64::from(i8::from_be_bytes(self.take("double")?))),
+            0x6a => Value::Double(f64::from(i16::from_be_bytes(self.take("double")?))),
+            0x6b => Value::Double(f64::from(f32::from_be_bytes(self.take("double")?))),
+            b'd' => Value::Date(i64::from_be_bytes(self.take("date")?)),
+            b'J' => Value::Ref(i32::from(self.byte("ref")?)),
+            b'K' => Value::Ref(i32::from(u16::from_be_bytes(self.take("ref")?))),
+            b'R' => Value::Ref(i32::from_be_bytes(self.take("ref")?)),
             b'V' => {
                 self.enter()?;
                 self.draft_type()?;
