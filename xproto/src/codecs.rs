@@ -5,22 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use xprotocol_bolt::BoltCodec;
 use xprotocol_core::{Codec, Multiplexing, Registry, Routing};
-use xprotocol_dubbo::DubboCodec;
-use xprotocol_hsf::HsfCodec;
 
 use crate::CliError;
-
-/// Every codec linked into `xproto`, in detection priority order.
-/// Adding a protocol is one `register` line here.
-pub(crate) fn builtin_registry() -> Registry {
-    let mut registry = Registry::new();
-    registry.register(Arc::new(BoltCodec::new()));
-    registry.register(Arc::new(DubboCodec::new()));
-    registry.register(Arc::new(HsfCodec::new()));
-    registry
-}
 
 /// The codecs of a run: the built-in ones (unless `no_builtin`), then each
 /// plugin in order, a plugin replacing a codec of the same name in place.
@@ -28,7 +15,7 @@ pub(crate) fn registry(plugins: &[PathBuf], no_builtin: bool) -> Result<Registry
     let mut registry = if no_builtin {
         Registry::new()
     } else {
-        builtin_registry()
+        xprotocol_sidecar::builtin_registry()
     };
     for path in plugins {
         registry.register(xprotocol_plugin_host::load(path)?);
@@ -41,7 +28,7 @@ pub(crate) fn registry(plugins: &[PathBuf], no_builtin: bool) -> Result<Registry
 pub(crate) fn protocol_help(about: &str) -> String {
     format!(
         "{about} (built-in: {}; or a --plugin codec)",
-        names(&builtin_registry())
+        names(&xprotocol_sidecar::builtin_registry())
     )
 }
 

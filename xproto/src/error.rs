@@ -36,6 +36,9 @@ pub(crate) enum CliError {
     /// Reading input or writing output failed.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// A sidecar could not start.
+    #[error("{0}")]
+    Sidecar(#[from] xprotocol_sidecar::SidecarError),
 }
 
 impl CliError {

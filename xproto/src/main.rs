@@ -9,6 +9,7 @@ mod http2;
 mod input;
 mod reply;
 mod rewrite;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,6 +128,39 @@ enum Command {
     /// List the codecs (built-in and --plugin) and the layers each supports.
     #[command(after_long_help = EXIT_STATUSES)]
     Protocols,
+    /// Run one sidecar from a TOML configuration (see `examples/sidecar/README.md`).
+    ///
+    /// Prints `listening NAME ADDRESS` per listener once they are bound, then
+    /// runs until killed.
+    Sidecar {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Run a sidecar pair in one process: A accepts native traffic on
+    /// `--listen` (protocol detected per connection), speaks HTTP/2 to B over
+    /// loopback, and B forwards natively to `--upstream`.
+    ///
+    /// Prints `mesh listening ADDRESS peer ADDRESS` once ready, then runs until killed.
+    Mesh {
+        /// Where applications connect.
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: std::net::SocketAddr,
+        /// The upstream server (`IP:PORT`, or `scheme://name:port` with a DNS server in the config).
+        #[arg(long, value_name = "HOST:PORT")]
+        upstream: String,
+        /// Routes, clusters and options; without it every interface routes to the upstream.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Start a Bolt and a Dubbo server, a sidecar pair with HTTP/2 between
+    /// them, and clients; run calls with interface routing and a 90/10 split,
+    /// and print what happened.
+    Demo {
+        /// Calls per protocol.
+        #[arg(long, default_value_t = 300)]
+        calls: usize,
+    },
     /// Try to load each plugin file on its own and print one line per file:
     /// `PATH: NAME abi VERSION capabilities LAYERS` or `PATH: refused: WHY`
     /// (status 1 when any was refused).
@@ -150,7 +184,11 @@ impl Command {
             Self::FromHttp2 { protocol }
             | Self::Heartbeat { protocol, .. }
             | Self::Goaway { protocol, .. } => Some(protocol),
-            Self::Protocols | Self::Plugins { .. } => None,
+            Self::Protocols
+            | Self::Plugins { .. }
+            | Self::Sidecar { .. }
+            | Self::Mesh { .. }
+            | Self::Demo { .. } => None,
         }
     }
 }
@@ -196,6 +234,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Goaway { protocol, id } => reply::goaway(&registry, &protocol, id),
         Command::Protocols => codecs::list(&registry),
         Command::Plugins { paths } => codecs::check_plugins(&paths),
+        Command::Sidecar { config } => serve::sidecar(registry, &config),
+        Command::Mesh {
+            listen,
+            upstream,
+            config,
+        } => serve::mesh(registry, listen, &upstream, config.as_deref()),
+        Command::Demo { calls } => serve::demo(calls),
     }
 }
 

@@ -1,0 +1,180 @@
+//! What happens to one request, whichever listener it came from: route it,
+//! edit its headers, forward it, and turn every failure into a native reply.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use xprotocol_core::{Codec, FrameHead, FrameKind, LocalStatus, Registry, RouteView};
+
+use crate::cluster::{Cluster, Outcome};
+use crate::config::SidecarOptions;
+use crate::router::Router;
+use crate::stats::Stats;
+
+/// State shared by every listener and connection of one sidecar.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) registry: Registry,
+    pub(crate) router: Router,
+    pub(crate) clusters: HashMap<String, Arc<Cluster>>,
+    pub(crate) options: SidecarOptions,
+    pub(crate) stats: Arc<Stats>,
+}
+
+/// What the caller gets back for one request.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// A native response frame (from the upstream, or a local reply), carrying
+    /// the caller's request id.
+    Frame(BytesMut),
+    /// Nothing: a one-way request.
+    Nothing,
+    /// No native reply can be built (the codec has no local replies): the
+    /// caller's connection must be closed so it does not wait forever.
+    Unanswerable,
+}
+
+impl Shared {
+    /// Route and forward one request. `cluster_hint` is the cluster a peer
+    /// sidecar already chose (the `xp-cluster` header), if any.
+    pub(crate) async fn dispatch(
+        &self,
+        codec: &Arc<dyn Codec>,
+        mut frame: BytesMut,
+        head: FrameHead,
+        cluster_hint: Option<&str>,
+    ) -> Reply {
+        self.stats.requests.inc();
+        let two_way = head.kind == FrameKind::Request;
+        if !two_way {
+            self.stats.oneway_requests.inc();
+        }
+        let original_id = head.request_id;
+        let hinted = cluster_hint.and_then(|name| self.clusters.get(name));
+        let (cluster, timeout) = match hinted {
+            Some(cluster) => {
+                self.stats.routed("peer-choice", &cluster.name);
+                (cluster, self.options.default_timeout())
+            }
+            None => {
+                let mut view = RouteView::new();
+                let routed = codec
+                    .routing()
+                    .map(|r| r.fill_route_view(&frame, &mut view));
+                let route = match routed {
+                    Some(Ok(())) => self.router.find(&view, &frame),
+                    _ => None,
+                };
+                let Some(route) = route else {
+                    return self.local_reply(
+                        codec,
+                        &frame,
+                        original_id,
+                        two_way,
+                        LocalStatus::NoRoute,
+                        "no route for this request",
+                    );
+                };
+                if route.has_edits() {
+                    let edited = codec
+                        .routing()
+                        .map(|r| r.mutate_headers(&frame.clone().freeze(), &route.edits()));
+                    match edited {
+                        Some(Ok(parts)) => frame = BytesMut::from(parts.to_bytes()),
+                        Some(Err(e)) if !e.is_unsupported() => {
+                            return self.local_reply(
+                                codec,
+                                &frame,
+                                original_id,
+                                two_way,
+                                LocalStatus::CodecError,
+                                &format!("header edit failed: {e}"),
+                            );
+                        }
+                        // A codec that cannot edit forwards the request as it is.
+                        _ => {}
+                    }
+                }
+                let name = route.pick_cluster();
+                let Some(cluster) = self.clusters.get(name) else {
+                    return self.local_reply(
+                        codec,
+                        &frame,
+                        original_id,
+                        two_way,
+                        LocalStatus::NoRoute,
+                        "route names an unknown cluster",
+                    );
+                };
+                self.stats.routed(&route.name, name);
+                let timeout = head.timeout.map_or(route.timeout, |t| t.min(route.timeout));
+                (cluster, timeout)
+            }
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        match cluster
+            .forward(codec, frame, original_id, two_way, deadline)
+            .await
+        {
+            Outcome::Response(response) => {
+                self.stats.responses.inc();
+                Reply::Frame(response)
+            }
+            Outcome::Oneway => Reply::Nothing,
+            Outcome::Failed {
+                status,
+                message,
+                request,
+            } => self.local_reply(codec, &request, original_id, two_way, status, &message),
+        }
+    }
+
+    /// The native error response for `request`, carrying `original_id`.
+    pub(crate) fn local_reply(
+        &self,
+        codec: &Arc<dyn Codec>,
+        request: &[u8],
+        original_id: u64,
+        two_way: bool,
+        status: LocalStatus,
+        message: &str,
+    ) -> Reply {
+        if !two_way {
+            self.stats.local_reply(status);
+            return Reply::Nothing;
+        }
+        let (Some(routing), Some(mux)) = (codec.routing(), codec.multiplexing()) else {
+            return Reply::Unanswerable;
+        };
+        let mut reply = BytesMut::new();
+        let built = routing
+            .local_reply(request, status, message, &mut reply)
+            .and_then(|()| mux.set_request_id(&mut reply, original_id));
+        match built {
+            Ok(()) => {
+                self.stats.local_reply(status);
+                Reply::Frame(reply)
+            }
+            Err(_) => Reply::Unanswerable,
+        }
+    }
+
+    /// Answer a heartbeat locally.
+    pub(crate) fn heartbeat_reply(&self, codec: &Arc<dyn Codec>, request: &[u8]) -> Option<Bytes> {
+        let mut reply = BytesMut::new();
+        codec
+            .multiplexing()?
+            .heartbeat_reply(request, &mut reply)
+            .ok()?;
+        self.stats.heartbeats_answered.inc();
+        Some(reply.freeze())
+    }
+
+    /// Close every upstream connection.
+    pub(crate) fn close_upstreams(&self) {
+        for cluster in self.clusters.values() {
+            cluster.close();
+        }
+    }
+}
