@@ -21,6 +21,10 @@ use crate::upstream::{NativePool, UpstreamOptions};
 /// Codecs ignore unknown `xp-` headers, so it never reaches the application.
 pub const CLUSTER_HEADER: &str = "xp-cluster";
 
+/// The sidecar header carrying the time left for a request, in
+/// milliseconds, so the peer sidecar gives up no later than the caller does.
+pub const TIMEOUT_HEADER: &str = "xp-timeout-ms";
+
 /// How long resolved DNS endpoints are reused.
 const DNS_REFRESH: Duration = Duration::from_secs(5);
 
@@ -273,8 +277,7 @@ impl Cluster {
             Err(_) => return failed(LocalStatus::InternalError, "poisoned", frame.freeze()),
         };
         let options = UpstreamOptions {
-            heartbeat_interval: (self.options.heartbeat_interval_ms > 0)
-                .then(|| Duration::from_millis(self.options.heartbeat_interval_ms)),
+            heartbeat_interval: self.options.heartbeat_interval(),
             first_id: self.options.first_upstream_id,
             max_frame_len: self.options.max_frame_len,
         };
@@ -325,7 +328,8 @@ impl Cluster {
         if let Some(conn) = peers.get(&addr).filter(|c| !c.is_dead()) {
             return Ok(conn.clone());
         }
-        let connect = PeerConn::connect(addr, self.tls.as_ref());
+        let keepalive = self.options.heartbeat_interval();
+        let connect = PeerConn::connect(addr, self.tls.as_ref(), keepalive, &self.stats);
         let conn = tokio::time::timeout(self.options.connect_timeout(), connect)
             .await
             .map_err(|_| format!("connect to peer {addr}: timeout"))?
@@ -354,11 +358,13 @@ impl Cluster {
         };
         let request = match transcoding.to_http2(&frame) {
             Ok(Http2Message::Request(mut request)) => {
+                let headers = request.headers_mut();
                 if let Some(cluster) = &self.remote_cluster {
-                    request
-                        .headers_mut()
-                        .insert(CLUSTER_HEADER, cluster.clone());
+                    headers.insert(CLUSTER_HEADER, cluster.clone());
                 }
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let left_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
+                headers.insert(TIMEOUT_HEADER, HeaderValue::from(left_ms));
                 request
             }
             Ok(Http2Message::Response(_)) | Err(_) => {

@@ -123,6 +123,11 @@ impl SidecarOptions {
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_millis(self.connect_timeout_ms)
     }
+
+    /// The active heartbeat interval, unless turned off.
+    pub fn heartbeat_interval(&self) -> Option<Duration> {
+        (self.heartbeat_interval_ms > 0).then(|| Duration::from_millis(self.heartbeat_interval_ms))
+    }
 }
 
 /// What a listener accepts.

@@ -14,9 +14,9 @@ use tokio::sync::watch;
 use xprotocol_core::Http2Message;
 use xprotocol_core::transcoding::names;
 
-use crate::cluster::CLUSTER_HEADER;
+use crate::cluster::{CLUSTER_HEADER, TIMEOUT_HEADER};
 use crate::peer::{accept_h2, read_body};
-use crate::proxy::{Reply, Shared};
+use crate::proxy::{PeerHints, Reply, Shared};
 
 /// Accept HTTP/2 connections from peers until shutdown.
 pub(crate) async fn serve(
@@ -109,10 +109,13 @@ async fn stream(
         let _ = respond.send_response(plain_status(StatusCode::NOT_IMPLEMENTED, "protocol"), true);
         return;
     };
-    let hint = headers
-        .get(CLUSTER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let hints = PeerHints {
+        cluster: text(CLUSTER_HEADER).map(str::to_owned),
+        timeout: text(TIMEOUT_HEADER)
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis),
+    };
     let native = codec
         .transcoding()
         .and_then(|t| t.from_http2(&message).ok())
@@ -124,19 +127,16 @@ async fn stream(
         let _ = respond.send_response(plain_status(StatusCode::BAD_REQUEST, "transcode"), true);
         return;
     };
-    match shared.dispatch(&codec, frame, head, hint.as_deref()).await {
+    match shared.dispatch(&codec, frame, head, Some(&hints)).await {
         Reply::Frame(reply) => {
             let transcoded = codec.transcoding().map(|t| t.to_http2(&reply.freeze()));
             match transcoded {
                 Some(Ok(Http2Message::Response(response))) => {
                     let (parts, body) = response.into_parts();
                     let end = body.is_empty();
-                    if let Ok(mut send) =
-                        respond.send_response(Response::from_parts(parts, ()), end)
-                    {
-                        if !end {
-                            let _ = send.send_data(body, true);
-                        }
+                    let sent = respond.send_response(Response::from_parts(parts, ()), end);
+                    if let (Ok(mut send), false) = (sent, end) {
+                        let _ = send.send_data(body, true);
                     }
                 }
                 _ => {

@@ -51,7 +51,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use xprotocol_core::{Codec, Registry};
 
-pub use cluster::{CLUSTER_HEADER, EndpointSpec};
+pub use cluster::{CLUSTER_HEADER, EndpointSpec, TIMEOUT_HEADER};
 pub use config::{
     ClusterConfig, ClusterProtocol, Config, ConfigError, ListenerConfig, ListenerProtocol,
     MeshConfig, RouteConfig, SidecarOptions, WeightedCluster,

@@ -12,6 +12,8 @@ use h2::RecvStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use crate::stats::Stats;
+
 /// Flow-control windows of the hop: large enough that a 64 KiB RPC never
 /// waits for a window update.
 const STREAM_WINDOW: u32 = 4 * 1024 * 1024;
@@ -38,40 +40,53 @@ pub(crate) enum PeerError {
 
 impl PeerConn {
     /// Connect (TLS when `tls` is given) and start the connection task.
+    /// With `keepalive`, an HTTP/2 PING goes out every interval and a
+    /// connection whose PING is not answered within the interval is dropped.
     pub(crate) async fn connect(
         addr: SocketAddr,
         tls: Option<&Arc<rustls::ClientConfig>>,
+        keepalive: Option<Duration>,
+        stats: &Arc<Stats>,
     ) -> Result<Self, PeerError> {
         let tcp = TcpStream::connect(addr).await?;
         tcp.set_nodelay(true)?;
         match tls {
-            None => Self::handshake(tcp).await,
+            None => Self::handshake(tcp, keepalive, stats).await,
             Some(config) => {
                 let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
                 let stream = tokio_rustls::TlsConnector::from(config.clone())
                     .connect(name, tcp)
                     .await?;
-                Self::handshake(stream).await
+                Self::handshake(stream, keepalive, stats).await
             }
         }
     }
 
-    async fn handshake<T>(io: T) -> Result<Self, PeerError>
+    async fn handshake<T>(
+        io: T,
+        keepalive: Option<Duration>,
+        stats: &Arc<Stats>,
+    ) -> Result<Self, PeerError>
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (send, connection) = h2::client::Builder::new()
+        let (send, mut connection) = h2::client::Builder::new()
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_frame_size(MAX_H2_FRAME)
             .handshake(io)
             .await?;
         let dead = Arc::new(AtomicBool::new(false));
+        let ping_pong = connection.ping_pong();
         let flag = dead.clone();
-        tokio::spawn(async move {
+        let driver = tokio::spawn(async move {
             let _ = connection.await;
             flag.store(true, Ordering::Release);
         });
+        if let (Some(interval), Some(ping_pong)) = (keepalive, ping_pong) {
+            let (dead, stats, driver) = (dead.clone(), stats.clone(), driver.abort_handle());
+            tokio::spawn(keepalive_loop(ping_pong, interval, dead, stats, driver));
+        }
         Ok(Self { send, dead })
     }
 
@@ -98,6 +113,30 @@ impl PeerConn {
         let (parts, body) = response.into_parts();
         let body = read_body(body, max_body).await?;
         Ok(http::Response::from_parts(parts, body))
+    }
+}
+
+async fn keepalive_loop(
+    mut ping_pong: h2::PingPong,
+    interval: Duration,
+    dead: Arc<AtomicBool>,
+    stats: Arc<Stats>,
+    driver: tokio::task::AbortHandle,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        if dead.load(Ordering::Acquire) {
+            return;
+        }
+        stats.heartbeats_sent.inc();
+        match tokio::time::timeout(interval, ping_pong.ping(h2::Ping::opaque())).await {
+            Ok(Ok(_)) => stats.heartbeat_replies_received.inc(),
+            _ => {
+                dead.store(true, Ordering::Release);
+                driver.abort();
+                return;
+            }
+        }
     }
 }
 

@@ -22,6 +22,15 @@ pub(crate) struct Shared {
     pub(crate) stats: Arc<Stats>,
 }
 
+/// What a peer sidecar decided for a request it sent over HTTP/2.
+#[derive(Debug, Default)]
+pub(crate) struct PeerHints {
+    /// The cluster it chose (`xp-cluster`).
+    pub(crate) cluster: Option<String>,
+    /// The time it has left for the request (`xp-timeout-ms`).
+    pub(crate) timeout: Option<std::time::Duration>,
+}
+
 /// What the caller gets back for one request.
 #[derive(Debug)]
 pub(crate) enum Reply {
@@ -36,14 +45,14 @@ pub(crate) enum Reply {
 }
 
 impl Shared {
-    /// Route and forward one request. `cluster_hint` is the cluster a peer
-    /// sidecar already chose (the `xp-cluster` header), if any.
+    /// Route and forward one request. `from_peer` carries what a peer
+    /// sidecar already decided (its cluster choice and remaining time).
     pub(crate) async fn dispatch(
         &self,
         codec: &Arc<dyn Codec>,
         mut frame: BytesMut,
         head: FrameHead,
-        cluster_hint: Option<&str>,
+        from_peer: Option<&PeerHints>,
     ) -> Reply {
         self.stats.requests.inc();
         let two_way = head.kind == FrameKind::Request;
@@ -51,11 +60,17 @@ impl Shared {
             self.stats.oneway_requests.inc();
         }
         let original_id = head.request_id;
-        let hinted = cluster_hint.and_then(|name| self.clusters.get(name));
+        let hinted = from_peer
+            .and_then(|p| p.cluster.as_deref())
+            .and_then(|name| self.clusters.get(name));
         let (cluster, timeout) = match hinted {
             Some(cluster) => {
                 self.stats.routed("peer-choice", &cluster.name);
-                (cluster, self.options.default_timeout())
+                let timeout = from_peer.and_then(|p| p.timeout);
+                (
+                    cluster,
+                    timeout.unwrap_or_else(|| self.options.default_timeout()),
+                )
             }
             None => {
                 let mut view = RouteView::new();

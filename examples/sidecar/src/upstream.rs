@@ -11,6 +11,7 @@
 //! once its last pending request is answered.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,15 +159,13 @@ impl NativeConn {
 
     /// Take the next id that is not pending (after a wrap-around an old one may
     /// still be) and register `pending` under it.
-    fn register(&self, pending: Option<Pending>) -> Option<u64> {
+    fn register(&self, pending: Pending) -> Option<u64> {
         let mut table = self.table.lock().ok()?;
         let attempts = table.pending.len() + 1;
         for _ in 0..attempts {
             let id = table.ids.next_id();
-            if !table.pending.contains_key(&id) {
-                if let Some(p) = pending {
-                    table.pending.insert(id, p);
-                }
+            if let Entry::Vacant(slot) = table.pending.entry(id) {
+                slot.insert(pending);
                 return Some(id);
             }
         }
@@ -186,7 +185,7 @@ impl NativeConn {
         }
         let (id, receiver) = if two_way {
             let (reply, receiver) = oneshot::channel();
-            let Some(id) = self.register(Some(Pending::Call { original_id, reply })) else {
+            let Some(id) = self.register(Pending::Call { original_id, reply }) else {
                 return Err(SendFailed(frame.freeze()));
             };
             if self.mux().set_request_id(&mut frame, id).is_err() {
@@ -375,7 +374,7 @@ async fn heartbeat_loop(conn: Arc<NativeConn>, interval: Duration) {
             }
         }
         if outstanding.is_none() && conn.idle_for() >= interval {
-            let Some(id) = conn.register(Some(Pending::Heartbeat)) else {
+            let Some(id) = conn.register(Pending::Heartbeat) else {
                 continue;
             };
             let mut frame = BytesMut::new();

@@ -618,3 +618,51 @@ async fn fault_peer_sidecar_restarted_traffic_recovers() {
     );
     assert_eq!(b.stats().peer_connections_accepted.get(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http2_hop_carries_deadlines_and_is_kept_alive_with_pings() {
+    let slow = Server::start(ServerOptions {
+        delay: Some(Duration::from_millis(600)),
+        ..ServerOptions::new("slow", Protocol::Bolt)
+    })
+    .await;
+    let config = Config::from_toml(&format!(
+        "[sidecar]\nheartbeat_interval_ms = 100\n[[routes]]\ninterface = \"slow\"\ntimeout_ms = 150\ncluster = \"slow\"\n[[clusters]]\nname = \"slow\"\nendpoints = [\"{}\"]",
+        slow.addr
+    ))
+    .unwrap();
+    let mesh = mesh_to(slow.addr, Some(config)).await;
+    let client = RpcClient::connect(mesh.listen_address().unwrap(), Protocol::Bolt)
+        .await
+        .unwrap();
+    let reply = client.call(&call("slow", "x")).await.unwrap();
+    assert_local_reply(&reply, Protocol::Bolt, LocalStatus::Timeout);
+    // B got A's remaining time (not its own 3 s default) and gave up too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mesh.b.stats().local_replies_for(LocalStatus::Timeout), 1);
+    // Meanwhile A pinged B over the idle HTTP/2 connection, and B answered.
+    let a = mesh.a.stats();
+    assert!(a.heartbeats_sent.get() >= 2, "{}", a.heartbeats_sent.get());
+    assert!(a.heartbeat_replies_received.get() >= 2);
+    assert_eq!(
+        a.upstream_connections.get(),
+        1,
+        "the pinged connection stayed up"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_routes_by_interface_and_splits_90_10() {
+    let report = xprotocol_sidecar::demo::run(100).await.unwrap();
+    assert_eq!(report.unexpected, 0, "{report}");
+    assert_eq!(report.answered_by("user-v1"), 90, "{report}");
+    assert_eq!(report.answered_by("user-v2"), 10, "{report}");
+    assert_eq!(report.answered_by("order-v1"), 100, "{report}");
+    assert_eq!(report.local_replies, vec![("no_route".to_owned(), 10)]);
+    assert_eq!(report.ids_rewritten, 200);
+    assert_eq!(report.heartbeats_answered, 4);
+    assert_eq!(report.transcoded, 200);
+    assert!(report.p50 <= report.p99 && report.p99 > Duration::ZERO);
+    let table = report.to_string();
+    assert!(table.contains("user-v2"), "{table}");
+}
