@@ -13,7 +13,9 @@
 //
 // All calls are issued at once on one invoker: the library queues them until its single TCP
 // connection is up, then writes them back to back (pipelined) and matches replies by id;
-// delayEcho calls make the server answer out of order. Checked: every reply exactly (server name
+// delayEcho calls make the server answer out of order (a dubbo-py server answers in order). With
+// --server-kind py the calls with an argument over 16 KiB run one at a time after the pipelined
+// batch, and no emoji, no string over 32768 chars is sent (dubbo-py can read neither; README). Checked: every reply exactly (server name
 // included), exactly one TCP connection, more than one request written before the first reply.
 // Success: one JSON line {"ok":true,"calls":N,...} on stdout, exit 0. Failure: one JSON line
 // {"ok":false,"error":..,"failures":[..]} on stdout, details on stderr, exit 1. Bad arguments: exit 2.

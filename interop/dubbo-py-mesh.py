@@ -50,6 +50,27 @@ from dubbo.java_class import JavaString
 from dubbo.server import _DubboServer, _ServerThread, _get_dubbo_request_handler
 
 SERVICE = 'com.example.EchoService'
+
+
+def fix_short_reads():
+    """--fix-short-reads: dubbo-py's Decoder._read(length) loops on recv(length) instead of
+    recv(length - received), so when a frame arrives in more than one TCP read and more bytes
+    follow, it swallows the start of the next frame and the connection desyncs (both the server
+    and the client's receive thread). This replaces that one method with the same loop asking
+    only for what is missing; encoding and decoding are otherwise dubbo-py's own."""
+    from dubbo.codec import hessian2
+
+    def _read(self, length):
+        read_func = hasattr(self._stream, 'recv') and self._stream.recv or self._stream.read
+        received = b''
+        while len(received) < length:
+            chunk = read_func(length - len(received))
+            if not chunk:
+                raise EOFError
+            received += chunk
+        return received
+
+    hessian2.Decoder._read = _read
 # dubbo-py derives the JVM descriptor from the Python type name: these give Ljava/lang/Integer;
 # and Ljava/lang/String; (a plain int gives I, a plain str gives S = short).
 JavaInteger = type('java.lang.Integer', (int,), {})
@@ -108,7 +129,11 @@ def server(port, name):
                 stats['connections'] += 1
             super().__init__(*args)
 
-    srv = _DubboServer(('127.0.0.1', port), CountingHandler)
+    try:
+        srv = _DubboServer(('127.0.0.1', port), CountingHandler)
+    except OSError as e:
+        sys.stderr.write('dubbo-py-mesh server: listen on 127.0.0.1:%d failed: %s\n' % (port, e))
+        return 1
     thread = _ServerThread(srv)
     thread.start()
     done = threading.Event()
@@ -331,8 +356,9 @@ def client(target, name, deadline_ms, kind, dubbo_version):
 
 def main(argv):
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
-    usage = ('usage: dubbo-py-mesh.py server --port P [--name N]\n'
-             '       dubbo-py-mesh.py client --target HOST:PORT [--name N] [--deadline MS] [--server-kind py|node] [--dubbo-version V]\n')
+    usage = ('usage: dubbo-py-mesh.py server --port P [--name N] [--fix-short-reads]\n'
+             '       dubbo-py-mesh.py client --target HOST:PORT [--name N] [--deadline MS] [--server-kind py|node]\n'
+             '                               [--dubbo-version V] [--fix-short-reads]\n')
     if not argv or argv[0] not in ('server', 'client'):
         sys.stderr.write(usage)
         return 2
@@ -340,6 +366,9 @@ def main(argv):
     opts = {'--port': None, '--target': None, '--name': None, '--deadline': '10000',
             '--server-kind': 'py', '--dubbo-version': '2.5.3'}
     rest = argv[1:]
+    if '--fix-short-reads' in rest:
+        rest.remove('--fix-short-reads')
+        fix_short_reads()
     while rest:
         if rest[0] not in opts or len(rest) < 2:
             sys.stderr.write('unknown or incomplete argument: %s\n%s' % (rest[0], usage))

@@ -6,7 +6,7 @@
 // with --target 127.0.0.1:<port>, check its exit code and JSON summary, SIGTERM the server and check
 // that it exits 0 promptly. Also checks that every client fails fast and clearly against bad peers.
 //   node interop/mesh-check.js [--runs N] [--pairs a,b,..] [--bad-peers] [--deadline MS]
-// pairs: sofa, dubbo, dubbo-py, dubbo-py-to-node, dubbo-to-py (default: all five)
+// pairs: sofa, sofa-bolt2, dubbo, dubbo-py, dubbo-py-to-node, dubbo-to-py (default: all six)
 // --bad-peers: instead, run every client with --deadline MS (default 5000) against a port that
 //   refuses, a peer that accepts and never answers, and a peer that closes at once; each client must
 //   exit 1 with {"ok":false,...} in about the deadline or less.

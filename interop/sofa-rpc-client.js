@@ -11,9 +11,11 @@
 //
 // All calls of the scenario are issued at once through one consumer, so sofa-rpc-node writes them
 // back to back on its single connection to HOST:PORT (pipelined) and matches replies by id;
-// delayEcho calls make the server answer out of order. Checked: every reply exactly (server name
-// included), exactly one TCP connection opened, more than one request on the wire before the first
-// reply. Success: one JSON line {"ok":true,"calls":N,...} on stdout, exit 0. Failure: one JSON line
+// delayEcho calls make the server answer out of order. Payloads: ASCII, Chinese, emoji, 64 KiB
+// strings (ASCII and Chinese + emoji), ints, a HashMap reply, a non-ASCII requestProps value, a
+// server exception. Checked: every reply exactly (server name included), exactly one TCP connection
+// opened, more than one request on the wire before the first reply.
+// Success: one JSON line {"ok":true,"calls":N,...} on stdout, exit 0. Failure: one JSON line
 // {"ok":false,"error":..,"failures":[..]} on stdout, details on stderr, exit 1. Bad arguments: exit 2.
 
 const net = require('net');
@@ -89,6 +91,7 @@ const I = n => ({ $class: 'int', $: n });
 // 64 KiB bodies: 65536 ASCII chars, and a Chinese + emoji text of 65536 UTF-16 units (>= 64 KiB as UTF-8 too)
 const BIG_ASCII = 'a'.repeat(65536);
 const BIG_UNICODE = '你好，世界🚀🎉'.repeat(65536 / 9); // 9 UTF-16 units per repeat -> 65529 units, 152 KiB as UTF-8
+const PROP = '你好-mesh 🚀 ok';
 
 function scenario(name) {
   const calls = [];
@@ -109,6 +112,8 @@ function scenario(name) {
   }
   calls.push({ label: 'info-unicode', method: 'info', args: [ S('你好🚀') ], expect: { name, len: 4, arg: '你好🚀' } });
   calls.push({ label: 'info-big', method: 'info', args: [ S(BIG_UNICODE) ], expect: { name, len: BIG_UNICODE.length, arg: BIG_UNICODE } });
+  calls.push({ label: 'requestProps', method: 'prop', args: [ S('x-mesh-test') ],
+    options: { requestProps: { service: 'com.example.EchoService:1.0', 'x-mesh-test': PROP } }, expect: PROP });
   calls.push({ label: 'fail', method: 'fail', args: [ S('boom 💥') ], expectError: /fail: boom 💥/ });
   return calls;
 }
@@ -180,7 +185,7 @@ async function main() {
   await Promise.all(calls.map(async c => {
     pending.add(c.label);
     try {
-      const got = await consumer.invoke(c.method, c.args, { responseTimeout: opts.deadline });
+      const got = await consumer.invoke(c.method, c.args, Object.assign({ responseTimeout: opts.deadline }, c.options));
       replyOrder.push(c.label);
       if (c.expectError) failures.push({ call: c.label, want: 'an error matching ' + c.expectError, got: describe(got) });
       else if (!sameValue(got, c.expect)) failures.push({ call: c.label, want: describe(c.expect), got: describe(got) });

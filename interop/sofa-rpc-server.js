@@ -12,6 +12,8 @@
 //   add(int a, int b)           -> a + b
 //   delayEcho(String s, int ms) -> N + ":" + s after ms milliseconds (replies leave out of order)
 //   info(String s)              -> {"name":N,"len":<UTF-16 length of s>,"arg":s} (a java.util.HashMap)
+//   prop(String key)            -> the request's requestProps[key] (SofaRequest.requestProps, in the
+//                                  hessian body; the Bolt header map only carries "service"), or null
 //   fail(String s)              -> throws Error("fail: " + s) (a Bolt SERVER_EXCEPTION response)
 //   stats()                     -> {"name":N,"connections":<accepted so far>,"requests":<served so far>}
 // sofa-rpc-node's RpcServer.start() listens on every interface; _startServer is overridden here
@@ -63,6 +65,11 @@ function stderrLogger(verbose) {
 const { RpcServer } = require('sofa-rpc-node').server;
 
 class LoopbackRpcServer extends RpcServer {
+  // The service methods run with `this` = this context, so prop() can read the request.
+  createContext(req, res) {
+    return { req, res };
+  }
+
   // Same as RpcServer#_startServer, but bound to 127.0.0.1.
   _startServer(port) {
     const server = net.createServer();
@@ -109,6 +116,11 @@ server.addService({ interfaceName: 'com.example.EchoService', version: '1.0' }, 
   async info(s) {
     stats.requests++;
     return { $class: 'java.util.HashMap', $: { name: NAME, len: { $class: 'int', $: String(s).length }, arg: s } };
+  },
+  async prop(key) {
+    stats.requests++;
+    const props = (this && this.req && this.req.data && this.req.data.requestProps) || {};
+    return props[key] === undefined ? null : props[key];
   },
   async fail(s) {
     stats.requests++;

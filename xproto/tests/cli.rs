@@ -697,3 +697,40 @@ fn panicking_plugin_works_where_it_does_not_panic() {
     assert_eq!(json["frames"], json!([facts_of(&rewritten)]));
     assert_eq!(json["frames"][0]["request_id"], json!(5));
 }
+
+#[test]
+fn demo_runs_the_sidecar_pair_and_prints_the_split() {
+    let out = xproto(&["demo", "--calls", "40"], b"");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let calls_of = |server: &str| -> Option<u64> {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(2) == Some(server))
+            .and_then(|l| l.split_whitespace().last()?.parse().ok())
+    };
+    assert_eq!(calls_of("user-v1"), Some(36), "{stdout}");
+    assert_eq!(calls_of("user-v2"), Some(4), "{stdout}");
+    assert_eq!(calls_of("order-v1"), Some(40), "{stdout}");
+    assert!(stdout.contains("no_route 10"), "{stdout}");
+    assert!(stdout.contains("ids rewritten (B):       80"), "{stdout}");
+}
+
+#[test]
+fn sidecar_and_mesh_refuse_a_bad_configuration() {
+    let dir = std::env::temp_dir().join(format!("xproto-bad-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, "[[routes]]\ninterface = \"a.B\"\ncluster = \"missing\"\n").unwrap();
+    let path = file.to_str().unwrap();
+    let out = xproto(&["sidecar", "--config", path], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown cluster `missing`"), "{stderr}");
+    let out = xproto(
+        &["mesh", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--config", path],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -23,6 +23,12 @@ pub const USER_SERVICE: &str = "com.example.UserService";
 pub const ORDER_SERVICE: &str = "com.example.OrderService";
 /// Calls per unknown interface (answered `no_route` by the sidecar).
 const UNROUTED_CALLS: usize = 5;
+/// Calls each client keeps in flight, pipelined on its one connection.
+const WAVE: usize = 20;
+/// Clients per protocol.
+const CLIENTS: usize = 2;
+/// Calls in flight across all clients.
+const IN_FLIGHT: usize = WAVE * CLIENTS * 2;
 
 /// What the demo saw.
 #[derive(Debug, Clone, Default)]
@@ -96,7 +102,8 @@ impl fmt::Display for DemoReport {
         )?;
         writeln!(
             f,
-            "latency:                 p50 {:.0} µs, p99 {:.0} µs",
+            "latency:                 p50 {:.0} µs, p99 {:.0} µs ({IN_FLIGHT} calls in flight, \
+             clients, sidecars and servers sharing this machine)",
             micros(self.p50),
             micros(self.p99)
         )?;
@@ -180,8 +187,8 @@ pub async fn run(calls: usize) -> Result<DemoReport, SidecarError> {
         (Protocol::Bolt, USER_SERVICE),
         (Protocol::Dubbo, ORDER_SERVICE),
     ] {
-        for client_no in 0..2 {
-            let share = calls / 2 + if client_no == 0 { calls % 2 } else { 0 };
+        for client_no in 0..CLIENTS {
+            let share = calls / CLIENTS + if client_no == 0 { calls % CLIENTS } else { 0 };
             set.spawn(client_run(listen, protocol, interface, share));
         }
     }
@@ -259,10 +266,10 @@ async fn client_run(
     if client.heartbeat().await.is_err() {
         run.unexpected += 1;
     }
-    // Pipelined in waves of 20 calls on the one connection.
+    // Pipelined in waves on the one connection.
     let mut done = 0;
     while done < calls {
-        let wave = (calls - done).min(20);
+        let wave = (calls - done).min(WAVE);
         let mut set = JoinSet::new();
         for i in done..done + wave {
             let client = client.clone();
