@@ -702,7 +702,11 @@ fn panicking_plugin_works_where_it_does_not_panic() {
 fn demo_runs_the_sidecar_pair_and_prints_the_split() {
     let out = xproto(&["demo", "--calls", "40"], b"");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let calls_of = |server: &str| -> Option<u64> {
         stdout
             .lines()
@@ -721,14 +725,26 @@ fn sidecar_and_mesh_refuse_a_bad_configuration() {
     let dir = std::env::temp_dir().join(format!("xproto-bad-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.toml");
-    std::fs::write(&file, "[[routes]]\ninterface = \"a.B\"\ncluster = \"missing\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[[routes]]\ninterface = \"a.B\"\ncluster = \"missing\"\n",
+    )
+    .unwrap();
     let path = file.to_str().unwrap();
     let out = xproto(&["sidecar", "--config", path], b"");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unknown cluster `missing`"), "{stderr}");
     let out = xproto(
-        &["mesh", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--config", path],
+        &[
+            "mesh",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            "127.0.0.1:1",
+            "--config",
+            path,
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(1));

@@ -11,7 +11,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use xprotocol_core::{Codec, Detection, ErrorAction, FrameKind, LocalStatus, Registry, Split};
 
 use crate::proxy::{Reply, Shared};
-use crate::upstream::write_all_frames;
+use crate::transport::{accept_until, write_frames};
 
 /// Bytes read before giving up on detecting the protocol.
 const MAX_DETECT_PREFIX: usize = 1024;
@@ -24,22 +24,17 @@ pub(crate) async fn serve(
     shutdown: watch::Receiver<bool>,
 ) {
     let registry = Arc::new(registry);
-    let mut stop = shutdown.clone();
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.changed() => return,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let _ = stream.set_nodelay(true);
+    let connections = shutdown.clone();
+    accept_until(listener, shutdown, |stream| {
         shared.stats.downstream_connections.inc();
         tokio::spawn(connection(
             stream,
             shared.clone(),
             registry.clone(),
-            shutdown.clone(),
+            connections.clone(),
         ));
-    }
+    })
+    .await;
 }
 
 async fn connection(
@@ -48,22 +43,9 @@ async fn connection(
     registry: Arc<Registry>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (mut read, mut write) = stream.into_split();
-    let (tx, mut rx) = mpsc::channel::<Bytes>(4096);
-    let writer = tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < 64 {
-                match rx.try_recv() {
-                    Ok(frame) => batch.push(frame),
-                    Err(_) => break,
-                }
-            }
-            if write_all_frames(&mut write, &batch).await.is_err() {
-                return;
-            }
-        }
-    });
+    let (mut read, write) = stream.into_split();
+    let (tx, rx) = mpsc::channel::<Bytes>(4096);
+    let writer = tokio::spawn(write_frames(write, rx, || {}));
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut codec: Option<Arc<dyn Codec>> = None;
     let in_flight = Arc::new(AtomicUsize::new(0));

@@ -17,6 +17,7 @@ use xprotocol_core::transcoding::names;
 use crate::cluster::{CLUSTER_HEADER, TIMEOUT_HEADER};
 use crate::peer::{accept_h2, read_body};
 use crate::proxy::{PeerHints, Reply, Shared};
+use crate::transport::accept_until;
 
 /// Accept HTTP/2 connections from peers until shutdown.
 pub(crate) async fn serve(
@@ -26,15 +27,9 @@ pub(crate) async fn serve(
     shutdown: watch::Receiver<bool>,
 ) {
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-    let mut stop = shutdown.clone();
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.changed() => return,
-        };
-        let Ok((tcp, _)) = accepted else { continue };
-        let _ = tcp.set_nodelay(true);
-        let (shared, acceptor, shutdown) = (shared.clone(), acceptor.clone(), shutdown.clone());
+    let connections = shutdown.clone();
+    accept_until(listener, shutdown, |tcp| {
+        let (shared, acceptor, shutdown) = (shared.clone(), acceptor.clone(), connections.clone());
         tokio::spawn(async move {
             match acceptor {
                 None => connection(tcp, shared, shutdown).await,
@@ -49,7 +44,8 @@ pub(crate) async fn serve(
                 }
             }
         });
-    }
+    })
+    .await;
 }
 
 async fn connection<T>(io: T, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>)

@@ -40,6 +40,7 @@ mod router;
 pub mod rpc;
 mod stats;
 pub mod tls;
+mod transport;
 mod upstream;
 
 use std::collections::HashMap;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use xprotocol_core::{Codec, FrameHead, FrameKind, LocalStatus, Registry, RouteView};
@@ -28,7 +29,7 @@ pub(crate) struct PeerHints {
     /// The cluster it chose (`xp-cluster`).
     pub(crate) cluster: Option<String>,
     /// The time it has left for the request (`xp-timeout-ms`).
-    pub(crate) timeout: Option<std::time::Duration>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// What the caller gets back for one request.
@@ -60,71 +61,10 @@ impl Shared {
             self.stats.oneway_requests.inc();
         }
         let original_id = head.request_id;
-        let hinted = from_peer
-            .and_then(|p| p.cluster.as_deref())
-            .and_then(|name| self.clusters.get(name));
-        let (cluster, timeout) = match hinted {
-            Some(cluster) => {
-                self.stats.routed("peer-choice", &cluster.name);
-                let timeout = from_peer.and_then(|p| p.timeout);
-                (
-                    cluster,
-                    timeout.unwrap_or_else(|| self.options.default_timeout()),
-                )
-            }
-            None => {
-                let mut view = RouteView::new();
-                let routed = codec
-                    .routing()
-                    .map(|r| r.fill_route_view(&frame, &mut view));
-                let route = match routed {
-                    Some(Ok(())) => self.router.find(&view, &frame),
-                    _ => None,
-                };
-                let Some(route) = route else {
-                    return self.local_reply(
-                        codec,
-                        &frame,
-                        original_id,
-                        two_way,
-                        LocalStatus::NoRoute,
-                        "no route for this request",
-                    );
-                };
-                if route.has_edits() {
-                    let edited = codec
-                        .routing()
-                        .map(|r| r.mutate_headers(&frame.clone().freeze(), &route.edits()));
-                    match edited {
-                        Some(Ok(parts)) => frame = BytesMut::from(parts.to_bytes()),
-                        Some(Err(e)) if !e.is_unsupported() => {
-                            return self.local_reply(
-                                codec,
-                                &frame,
-                                original_id,
-                                two_way,
-                                LocalStatus::CodecError,
-                                &format!("header edit failed: {e}"),
-                            );
-                        }
-                        // A codec that cannot edit forwards the request as it is.
-                        _ => {}
-                    }
-                }
-                let name = route.pick_cluster();
-                let Some(cluster) = self.clusters.get(name) else {
-                    return self.local_reply(
-                        codec,
-                        &frame,
-                        original_id,
-                        two_way,
-                        LocalStatus::NoRoute,
-                        "route names an unknown cluster",
-                    );
-                };
-                self.stats.routed(&route.name, name);
-                let timeout = head.timeout.map_or(route.timeout, |t| t.min(route.timeout));
-                (cluster, timeout)
+        let (cluster, timeout) = match self.choose(codec, &mut frame, head, from_peer) {
+            Ok(chosen) => chosen,
+            Err((status, message)) => {
+                return self.local_reply(codec, &frame, original_id, two_way, status, &message);
             }
         };
         let deadline = tokio::time::Instant::now() + timeout;
@@ -143,6 +83,50 @@ impl Shared {
                 request,
             } => self.local_reply(codec, &request, original_id, two_way, status, &message),
         }
+    }
+
+    /// The cluster and timeout for a request: the peer sidecar's choice, or
+    /// the first matching route (whose header edits are applied to `frame`).
+    fn choose(
+        &self,
+        codec: &Arc<dyn Codec>,
+        frame: &mut BytesMut,
+        head: FrameHead,
+        from_peer: Option<&PeerHints>,
+    ) -> Result<(&Arc<Cluster>, Duration), (LocalStatus, String)> {
+        let hinted = from_peer
+            .and_then(|p| p.cluster.as_deref())
+            .and_then(|name| self.clusters.get(name));
+        if let Some(cluster) = hinted {
+            self.stats.routed("peer-choice", &cluster.name);
+            let timeout = from_peer.and_then(|p| p.timeout);
+            return Ok((
+                cluster,
+                timeout.unwrap_or_else(|| self.options.default_timeout()),
+            ));
+        }
+        let no_route = || (LocalStatus::NoRoute, "no route for this request".to_owned());
+        let routing = codec.routing().ok_or_else(no_route)?;
+        let mut view = RouteView::new();
+        routing
+            .fill_route_view(frame, &mut view)
+            .map_err(|_| no_route())?;
+        let route = self.router.find(&view, frame).ok_or_else(no_route)?;
+        if route.has_edits() {
+            match routing.mutate_headers(&frame.clone().freeze(), &route.edits()) {
+                Ok(parts) => *frame = BytesMut::from(parts.to_bytes()),
+                // A codec that cannot edit forwards the request as it is.
+                Err(e) if e.is_unsupported() => {}
+                Err(e) => {
+                    return Err((LocalStatus::CodecError, format!("header edit failed: {e}")));
+                }
+            }
+        }
+        let name = route.pick_cluster();
+        let cluster = self.clusters.get(name).ok_or_else(no_route)?;
+        self.stats.routed(&route.name, name);
+        let timeout = head.timeout.map_or(route.timeout, |t| t.min(route.timeout));
+        Ok((cluster, timeout))
     }
 
     /// The native error response for `request`, carrying `original_id`.

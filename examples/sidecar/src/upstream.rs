@@ -18,13 +18,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use xprotocol_core::{Codec, FrameKind, Multiplexing, RequestIdGenerator, Split};
 
 use crate::stats::Stats;
+use crate::transport::write_frames;
 
 /// What a pending id waits for.
 #[derive(Debug)]
@@ -112,7 +113,14 @@ impl NativeConn {
             stats,
         });
         let mut tasks = vec![
-            tokio::spawn(write_loop(write, rx, conn.clone())).abort_handle(),
+            tokio::spawn({
+                let conn = conn.clone();
+                async move {
+                    write_frames(write, rx, || conn.touch()).await;
+                    conn.close();
+                }
+            })
+            .abort_handle(),
             tokio::spawn(read_loop(read, conn.clone(), options.max_frame_len)).abort_handle(),
         ];
         if let Some(interval) = options.heartbeat_interval {
@@ -279,43 +287,6 @@ impl NativeConn {
         }
         Ok(())
     }
-}
-
-async fn write_loop(
-    mut write: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: mpsc::Receiver<Bytes>,
-    conn: Arc<NativeConn>,
-) {
-    while let Some(first) = rx.recv().await {
-        conn.touch();
-        let mut batch = vec![first];
-        while batch.len() < 64 {
-            match rx.try_recv() {
-                Ok(frame) => batch.push(frame),
-                Err(_) => break,
-            }
-        }
-        if write_all_frames(&mut write, &batch).await.is_err() {
-            break;
-        }
-    }
-    conn.close();
-}
-
-/// Write frames, coalescing small ones into one buffer.
-pub(crate) async fn write_all_frames<W: tokio::io::AsyncWrite + Unpin>(
-    write: &mut W,
-    frames: &[Bytes],
-) -> std::io::Result<()> {
-    if let [one] = frames {
-        return write.write_all(one).await;
-    }
-    let total: usize = frames.iter().map(Bytes::len).sum();
-    let mut out = BytesMut::with_capacity(total);
-    for frame in frames {
-        out.extend_from_slice(frame);
-    }
-    write.write_all(&out).await
 }
 
 async fn read_loop(

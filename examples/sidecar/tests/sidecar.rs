@@ -666,3 +666,81 @@ async fn the_demo_routes_by_interface_and_splits_90_10() {
     let table = report.to_string();
     assert!(table.contains("user-v2"), "{table}");
 }
+
+/// A raw HSF upstream: answers every request with the captured response
+/// frame, carrying the request's id.
+async fn hsf_server() -> (SocketAddr, JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use xprotocol_core::{Codec, Split};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let codec = xprotocol_hsf::HsfCodec::new();
+                let mut buf = bytes::BytesMut::new();
+                loop {
+                    while let Ok(Split::Complete(n)) = codec.framing().split_frame(&buf) {
+                        let request = buf.split_to(n);
+                        let mux = codec.multiplexing().unwrap();
+                        let id = mux.request_id(&request).unwrap();
+                        let mut response = bytes::BytesMut::from(
+                            &xprotocol_hsf::testdata::from_hex(
+                                xprotocol_hsf::testdata::PLUGIN_RESPONSE,
+                            )[..],
+                        );
+                        mux.set_request_id(&mut response, id).unwrap();
+                        stream.write_all(&response).await.unwrap();
+                    }
+                    match stream.read_buf(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hsf_is_detected_routed_and_transcoded_and_closed_when_unanswerable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use xprotocol_hsf::testdata::{CAPTURED_REQUEST, PLUGIN_RESPONSE, from_hex};
+    let (upstream, _server) = hsf_server().await;
+    let config = Config::from_toml(&format!(
+        "[[routes]]\ninterface = \"com.test.pandora.hsf.HelloService\"\ncluster = \"hsf\"\n[[clusters]]\nname = \"hsf\"\nendpoints = [\"{upstream}\"]"
+    ))
+    .unwrap();
+    let mesh = mesh::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        None,
+        Some(config),
+        builtin_registry(),
+    )
+    .await
+    .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(mesh.listen_address().unwrap())
+        .await
+        .unwrap();
+    stream.write_all(&from_hex(CAPTURED_REQUEST)).await.unwrap();
+    let expected = from_hex(PLUGIN_RESPONSE);
+    let mut response = vec![0; expected.len()];
+    stream.read_exact(&mut response).await.unwrap();
+    // The captured request has id 0: the response comes back with id 0,
+    // otherwise byte for byte what the upstream sent.
+    let mut want = bytes::BytesMut::from(&expected[..]);
+    xprotocol_core::Multiplexing::set_request_id(&xprotocol_hsf::HsfCodec::new(), &mut want, 0)
+        .unwrap();
+    assert_eq!(response, want.to_vec());
+    assert_eq!(mesh.a.stats().transcoded.get(), 1);
+    assert_eq!(mesh.b.stats().ids_rewritten.get(), 1);
+    // HSF has no local replies: a request no route takes closes the connection.
+    let mut other = from_hex(CAPTURED_REQUEST);
+    let at = other.windows(4).position(|w| w == b"test").unwrap();
+    other[at..at + 4].copy_from_slice(b"TEST");
+    stream.write_all(&other).await.unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
+    assert!(matches!(read, Ok(Ok(0))), "{read:?} {rest:?}");
+}
