@@ -141,7 +141,8 @@ def server(port, name):
     signal.signal(signal.SIGINT, lambda *_: done.set())
     print('READY %d' % srv.server_address[1], flush=True)
     done.wait()
-    srv.shutdown()
+    # No srv.shutdown(): it waits up to serve_forever's 0.5 s poll. Closing the listener and
+    # leaving ends the daemon threads (serve loop, connection handlers, heartbeats) at once.
     srv.server_close()
     return 0
 

@@ -5,11 +5,12 @@
 // Rust harness drives them: spawn the server with --port 0, wait for "READY <port>", run the client
 // with --target 127.0.0.1:<port>, check its exit code and JSON summary, SIGTERM the server and check
 // that it exits 0 promptly. Also checks that every client fails fast and clearly against bad peers.
-//   node interop/mesh-check.js [--runs N] [--pairs a,b,..] [--bad-peers] [--deadline MS]
+//   node interop/mesh-check.js [--runs N] [--pairs a,b,..] [--fix-short-reads] [--bad-peers] [--deadline MS]
 // pairs: sofa, sofa-bolt2, dubbo, dubbo-py, dubbo-py-to-node, dubbo-to-py (default: all six)
 // --bad-peers: instead, run every client with --deadline MS (default 5000) against a port that
 //   refuses, a peer that accepts and never answers, and a peer that closes at once; each client must
 //   exit 1 with {"ok":false,...} in about the deadline or less.
+// --fix-short-reads: pass --fix-short-reads to the dubbo-py server and client (see README).
 // Exit 0 when everything passed; one line per run on stdout.
 
 const path = require('path');
@@ -40,11 +41,12 @@ const PAIRS = {
 };
 
 function parseArgs(argv) {
-  const o = { runs: 1, pairs: Object.keys(PAIRS), badPeers: false, deadline: 5000 };
+  const o = { runs: 1, pairs: Object.keys(PAIRS), badPeers: false, deadline: 5000, fixShortReads: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') o.runs = Number(argv[++i]);
     else if (argv[i] === '--pairs') o.pairs = argv[++i].split(',');
     else if (argv[i] === '--bad-peers') o.badPeers = true;
+    else if (argv[i] === '--fix-short-reads') o.fixShortReads = true;
     else if (argv[i] === '--deadline') o.deadline = Number(argv[++i]);
     else throw new Error('unknown argument: ' + argv[i]);
   }
@@ -67,8 +69,11 @@ function run(cmd, args, { timeoutMs }) {
   });
 }
 
+let pyExtra = [];
+
 function startServer(kind, name) {
-  const [ cmd, args ] = SERVERS[kind];
+  const [ cmd, baseArgs ] = SERVERS[kind];
+  const args = kind === 'dubbo-py' ? [ ...baseArgs, ...pyExtra ] : baseArgs;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [ ...args, '--port', '0', '--name', name ], { stdio: [ 'ignore', 'pipe', 'pipe' ] });
     let out = '';
@@ -102,7 +107,8 @@ async function checkPair(pair, i) {
   const [ serverKind, clientKind, extra ] = PAIRS[pair];
   const name = `${serverKind}-srv-${i}`;
   const server = await startServer(serverKind, name);
-  const [ cmd, args ] = CLIENTS[clientKind];
+  const [ cmd, baseArgs ] = CLIENTS[clientKind];
+  const args = clientKind === 'dubbo-py' ? [ ...baseArgs, ...pyExtra ] : baseArgs;
   const t0 = Date.now();
   const res = await run(cmd, [ ...args, '--target', `127.0.0.1:${server.port}`, '--name', name, ...extra ], { timeoutMs: 30000 });
   const ms = Date.now() - t0;
@@ -159,6 +165,7 @@ async function badPeers(deadline) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.fixShortReads) pyExtra = [ '--fix-short-reads' ];
   let ok = true;
   if (o.badPeers) {
     ok = await badPeers(o.deadline);
