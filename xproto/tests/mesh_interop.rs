@@ -21,6 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use xprotocol_plugin_host::testing::built_plugin as plugin_path;
 
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop")
@@ -43,22 +44,6 @@ fn node_modules_installed() {
         "{} is missing: run `cd interop && npm ci --ignore-scripts`",
         marker.display()
     );
-}
-
-/// `target/<profile>/lib<name>.so` (built by `cargo build --workspace`).
-fn plugin_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join(format!("lib{name}.so"));
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build --workspace` first (bash scripts/test.sh does)",
-        path.display()
-    );
-    path
 }
 
 /// A child process killed when dropped.
@@ -160,7 +145,14 @@ fn through_mesh(server: Peer, client: Peer, client_args: &[&str], xproto_args: &
 
     let mut client_cmd = client.command("client");
     client_cmd
-        .args(["--target", &listen, "--name", "upstream-1", "--deadline", "20000"])
+        .args([
+            "--target",
+            &listen,
+            "--name",
+            "upstream-1",
+            "--deadline",
+            "20000",
+        ])
         .args(client_args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -194,11 +186,17 @@ fn through_mesh(server: Peer, client: Peer, client_args: &[&str], xproto_args: &
 
 fn assert_pipelined(summary: &Value) {
     assert_eq!(summary["failed"], 0, "{summary}");
-    assert_eq!(summary["connections"], 1, "one client connection: {summary}");
+    assert_eq!(
+        summary["connections"], 1,
+        "one client connection: {summary}"
+    );
     let calls = summary["calls"].as_u64().unwrap_or(0);
     assert!(calls >= 40, "{summary}");
     let before_first_reply = summary["writtenBeforeFirstReply"].as_u64().unwrap_or(0);
-    assert!(before_first_reply >= 20, "calls were not pipelined: {summary}");
+    assert!(
+        before_first_reply >= 20,
+        "calls were not pipelined: {summary}"
+    );
     assert_eq!(summary["serverName"], "upstream-1", "{summary}");
 }
 
@@ -231,10 +229,20 @@ fn dubbo_py_client_and_server_through_the_pair() {
 #[test]
 fn dubbo_cross_pairs_node_and_python_through_the_pair() {
     let kind = Peer::DubboPy.server_kind();
-    let summary = through_mesh(Peer::DubboPy, Peer::NodeDubbo, &["--server-kind", kind], &[]);
+    let summary = through_mesh(
+        Peer::DubboPy,
+        Peer::NodeDubbo,
+        &["--server-kind", kind],
+        &[],
+    );
     assert_pipelined(&summary);
     let kind = Peer::NodeDubbo.server_kind();
-    let summary = through_mesh(Peer::NodeDubbo, Peer::DubboPy, &["--server-kind", kind], &[]);
+    let summary = through_mesh(
+        Peer::NodeDubbo,
+        Peer::DubboPy,
+        &["--server-kind", kind],
+        &[],
+    );
     assert_pipelined(&summary);
 }
 

@@ -54,6 +54,32 @@ fn load_error(path: &Path, short: impl Into<String>, detail: impl std::fmt::Disp
     }
 }
 
+/// Helpers for tests that load the plugins this workspace builds.
+#[cfg(feature = "testing")]
+pub mod testing {
+    use std::path::PathBuf;
+
+    /// `target/<profile>/lib<name>.so` beside the running test executable
+    /// (in `target/<profile>/deps/`), as `cargo build --workspace` leaves it.
+    ///
+    /// # Panics
+    /// When the file is missing, with the command that builds it.
+    pub fn built_plugin(name: &str) -> PathBuf {
+        let exe = std::env::current_exe().expect("test executable path");
+        let dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target dir");
+        let path = dir.join(format!("lib{name}.so"));
+        assert!(
+            path.is_file(),
+            "{} is missing: run `cargo build --workspace` first (bash scripts/test.sh does)",
+            path.display()
+        );
+        path
+    }
+}
+
 /// Load the codec plugin at `path`.
 pub fn load(path: &Path) -> Result<Arc<PluginCodec>, LoadError> {
     let header = lib_header_from_path(path).map_err(|e| {

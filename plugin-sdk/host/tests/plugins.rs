@@ -6,7 +6,6 @@
 //! The plugin files are built by `cargo build --workspace` (the test script
 //! does it first); a missing file fails with that instruction.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -16,21 +15,7 @@ use xprotocol_plugin_host::{PluginCodec, load};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
-/// `target/<profile>/lib<name>.so`, next to this test's `deps/` directory.
-fn plugin_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join(format!("lib{name}.so"));
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build --workspace` first (bash scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
+use xprotocol_plugin_host::testing::built_plugin as plugin_path;
 
 fn plugin(name: &str) -> Arc<PluginCodec> {
     load(&plugin_path(name)).unwrap_or_else(|e| panic!("{e}\n{}", e.detail))
