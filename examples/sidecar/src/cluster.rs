@@ -14,7 +14,7 @@ use xprotocol_core::{Codec, Http2Message, LocalStatus};
 use crate::config::{ClusterConfig, ClusterProtocol, SidecarOptions};
 use crate::dns::Resolve;
 use crate::peer::PeerConn;
-use crate::stats::Stats;
+use crate::stats::{Counter, Stats};
 use crate::upstream::{NativePool, UpstreamOptions};
 
 /// The sidecar header naming the cluster a peer sidecar should deliver to.
@@ -102,6 +102,8 @@ fn failed(status: LocalStatus, message: impl Into<String>, request: Bytes) -> Ou
 #[derive(Debug)]
 pub(crate) struct Cluster {
     pub(crate) name: String,
+    /// Requests a peer sidecar sent here by name (`xp-cluster`).
+    pub(crate) peer_choice: Arc<Counter>,
     protocol: ClusterProtocol,
     endpoints: Vec<EndpointSpec>,
     remote_cluster: Option<HeaderValue>,
@@ -146,6 +148,7 @@ impl Cluster {
                 ))
             })?;
         Ok(Self {
+            peer_choice: stats.route_counter("peer-choice", &config.name),
             name: config.name.clone(),
             protocol: config.protocol,
             endpoints,

@@ -2,7 +2,7 @@
 //! SOFA-MOSN does in SOFA Mesh:
 //!
 //! * **open box**: the protocol of each application connection is detected by
-//!   the [`Registry`](xprotocol_core::Registry) and frames are split without copying;
+//!   the [`Registry`] and frames are split without copying;
 //! * **multiplexing**: many downstream connections share a small pool of
 //!   upstream connections per endpoint; request ids are rewritten in place per
 //!   upstream connection and restored on the response; heartbeats are answered
@@ -146,7 +146,7 @@ impl Sidecar {
         }
         let shared = Arc::new(proxy::Shared {
             registry: self.registry.clone(),
-            router: Router::new(&self.config),
+            router: Router::new(&self.config, &stats),
             clusters,
             options,
             stats: stats.clone(),

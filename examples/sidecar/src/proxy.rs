@@ -98,7 +98,7 @@ impl Shared {
             .and_then(|p| p.cluster.as_deref())
             .and_then(|name| self.clusters.get(name));
         if let Some(cluster) = hinted {
-            self.stats.routed("peer-choice", &cluster.name);
+            cluster.peer_choice.inc();
             let timeout = from_peer.and_then(|p| p.timeout);
             return Ok((
                 cluster,
@@ -113,18 +113,21 @@ impl Shared {
             .map_err(|_| no_route())?;
         let route = self.router.find(&view, frame).ok_or_else(no_route)?;
         if route.has_edits() {
-            match routing.mutate_headers(&frame.clone().freeze(), &route.edits()) {
+            let request = std::mem::take(frame).freeze();
+            match routing.mutate_headers(&request, &route.edits()) {
                 Ok(parts) => *frame = BytesMut::from(parts.to_bytes()),
-                // A codec that cannot edit forwards the request as it is.
-                Err(e) if e.is_unsupported() => {}
                 Err(e) => {
-                    return Err((LocalStatus::CodecError, format!("header edit failed: {e}")));
+                    *frame = BytesMut::from(request);
+                    // A codec that cannot edit forwards the request as it is.
+                    if !e.is_unsupported() {
+                        let message = format!("header edit failed: {e}");
+                        return Err((LocalStatus::CodecError, message));
+                    }
                 }
             }
         }
         let name = route.pick_cluster();
         let cluster = self.clusters.get(name).ok_or_else(no_route)?;
-        self.stats.routed(&route.name, name);
         let timeout = head.timeout.map_or(route.timeout, |t| t.min(route.timeout));
         Ok((cluster, timeout))
     }

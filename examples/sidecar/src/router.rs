@@ -1,12 +1,13 @@
 //! Route selection: match a request's routing view against the configured
 //! routes, then pick one of the route's clusters by weight.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use xprotocol_core::{HeaderEdit, RouteView, Text};
 
 use crate::config::{Config, RouteConfig};
+use crate::stats::{Counter, Stats};
 
 /// The routes of one sidecar, in match order.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ pub struct Route {
     group: Option<String>,
     headers: Vec<(String, String)>,
     targets: Vec<String>,
+    counters: Vec<Arc<Counter>>,
     split: Mutex<SmoothWeights>,
     set_headers: Vec<(String, String)>,
     remove_headers: Vec<String>,
@@ -33,14 +35,15 @@ pub struct Route {
 }
 
 impl Router {
-    /// Compile the configured routes.
-    pub fn new(config: &Config) -> Self {
+    /// Compile the configured routes; each (route, cluster) pair gets a
+    /// counter in `stats`.
+    pub fn new(config: &Config, stats: &Stats) -> Self {
         let default_timeout = config.sidecar.default_timeout();
         let routes = config
             .routes
             .iter()
             .enumerate()
-            .map(|(i, r)| Route::new(i, r, default_timeout))
+            .map(|(i, r)| Route::new(i, r, default_timeout, stats))
             .collect();
         Self { routes }
     }
@@ -61,13 +64,18 @@ fn field<'a>(text: &'a Option<Text>, frame: &'a [u8]) -> Option<&'a [u8]> {
 }
 
 impl Route {
-    fn new(index: usize, config: &RouteConfig, default_timeout: Duration) -> Self {
+    fn new(index: usize, config: &RouteConfig, default_timeout: Duration, stats: &Stats) -> Self {
         let targets = config.targets();
+        let name = config
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("route-{index}"));
         Self {
-            name: config
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("route-{index}")),
+            counters: targets
+                .iter()
+                .map(|t| stats.route_counter(&name, &t.name))
+                .collect(),
+            name,
             interface: config.interface.clone(),
             method: config.method.clone(),
             version: config.version.clone(),
@@ -109,9 +117,13 @@ impl Route {
     }
 
     /// The cluster for the next request, by smooth weighted round robin
-    /// (a 90/10 split sends exactly 9 of every 10 requests to the first).
+    /// (a 90/10 split sends exactly 9 of every 10 requests to the first),
+    /// counted in the sidecar's statistics.
     pub fn pick_cluster(&self) -> &str {
         let index = self.split.lock().map(|mut s| s.next()).unwrap_or_default();
+        if let Some(counter) = self.counters.get(index) {
+            counter.inc();
+        }
         self.targets.get(index).map_or("", String::as_str)
     }
 
@@ -181,6 +193,10 @@ mod tests {
         Config::from_toml(text).unwrap()
     }
 
+    fn router(text: &str) -> Router {
+        Router::new(&config(text), &Stats::default())
+    }
+
     #[test]
     fn smooth_weights_split_exactly_and_interleave() {
         let mut w = SmoothWeights::new([90, 10].into_iter());
@@ -194,7 +210,7 @@ mod tests {
 
     #[test]
     fn matches_interface_method_version_and_headers() {
-        let router = Router::new(&config(
+        let router = router(
             r#"
             [[routes]]
             name = "canary"
@@ -220,7 +236,7 @@ mod tests {
             name = "c3"
             endpoints = ["127.0.0.1:3"]
             "#,
-        ));
+        );
         let codec = BoltCodec::new();
         let encode = |service: &[u8], extra: &[(&[u8], &[u8])]| {
             let mut headers: Vec<(&[u8], &[u8])> = vec![
@@ -266,7 +282,7 @@ mod tests {
 
     #[test]
     fn no_route_when_nothing_matches() {
-        let router = Router::new(&config(
+        let router = router(
             r#"
             [[routes]]
             interface = "a.B"
@@ -275,7 +291,7 @@ mod tests {
             name = "c"
             endpoints = ["127.0.0.1:1"]
             "#,
-        ));
+        );
         let frame = xprotocol_bolt::testdata::REQUEST_151;
         let view = BoltCodec::new().route_view(&frame).unwrap();
         assert!(router.find(&view, &frame).is_none());

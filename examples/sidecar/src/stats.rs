@@ -1,8 +1,8 @@
 //! Counters a sidecar keeps, readable while it runs.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use xprotocol_core::LocalStatus;
 
@@ -54,7 +54,7 @@ pub struct Stats {
     /// Requests transcoded to HTTP/2 for a peer sidecar.
     pub transcoded: Counter,
     local_replies: Mutex<BTreeMap<&'static str, u64>>,
-    routed: Mutex<BTreeMap<(String, String), u64>>,
+    routed: Mutex<Vec<(String, String, Arc<Counter>)>>,
 }
 
 impl Stats {
@@ -65,16 +65,14 @@ impl Stats {
         }
     }
 
-    /// Count a request sent by `route` to `cluster`.
-    pub fn routed(&self, route: &str, cluster: &str) {
-        if let Ok(mut map) = self.routed.lock() {
-            match map.get_mut(&(route.to_owned(), cluster.to_owned())) {
-                Some(n) => *n += 1,
-                None => {
-                    map.insert((route.to_owned(), cluster.to_owned()), 1);
-                }
-            }
+    /// The counter of requests `route` sends to `cluster`, created once when
+    /// the routes are built (so counting a request takes no lock).
+    pub fn route_counter(&self, route: &str, cluster: &str) -> Arc<Counter> {
+        let counter = Arc::new(Counter::default());
+        if let Ok(mut routed) = self.routed.lock() {
+            routed.push((route.to_owned(), cluster.to_owned(), counter.clone()));
         }
+        counter
     }
 
     /// Local replies by status name.
@@ -93,8 +91,15 @@ impl Stats {
             .unwrap_or(0)
     }
 
-    /// Requests by (route, cluster).
+    /// Requests by (route, cluster); a peer sidecar's choice counts under the
+    /// route name `peer-choice`.
     pub fn routed_counts(&self) -> BTreeMap<(String, String), u64> {
-        self.routed.lock().map(|m| m.clone()).unwrap_or_default()
+        let mut counts = BTreeMap::new();
+        if let Ok(routed) = self.routed.lock() {
+            for (route, cluster, counter) in routed.iter() {
+                *counts.entry((route.clone(), cluster.clone())).or_default() += counter.get();
+            }
+        }
+        counts
     }
 }
