@@ -7,8 +7,7 @@
 //   echo(String) -> s, sayHello(String) -> "hello " + s, big(int n) -> "x" * n, fail(String) -> throws.
 // Every reply carries the response attachment x-served-by=node-provider (plus the library's dubbo=2.0.2).
 
-const net = require('net');
-const { DubboService, dubboSetting } = require('apache-dubbo-service');
+const { dubboLoopbackService } = require('./mesh-common');
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -40,38 +39,4 @@ const demoService = {
   },
 };
 
-// Direct mode: a registry that registers nothing (DubboService insists on one).
-const noRegistry = {
-  ready: () => Promise.resolve(),
-  registerServices: () => Promise.resolve(),
-  close() {},
-};
-
-const service = DubboService.from({
-  registry: noRegistry,
-  dubboSetting: dubboSetting.match(INTERFACE, { group: '', version: '1.0.0' }),
-  services: { demoService },
-});
-
-// DubboService.listen() picks a random port in 20888..30000 and binds every interface. Replace it
-// (before its nextTick fires) with a listen on 127.0.0.1:<port>; the socket handler, framing,
-// heartbeat and routing stay the library's own.
-service.listen = async () => {
-  service.port = port;
-  service.server = net.createServer(service.handleSocketRequest);
-  service.server.on('error', err => {
-    process.stderr.write('listen failed: ' + err.message + '\n');
-    process.exit(1);
-  });
-  service.server.listen(port, '127.0.0.1', () => service.registerServices());
-};
-
-service.ready().then(() => process.stdout.write(`READY ${port}\n`));
-
-function stop() {
-  service.server.close();
-  // Open consumer sockets (and their 60 s heartbeat timers) would keep the process alive.
-  process.exit(0);
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+dubboLoopbackService({ label: 'dubbo-provider', iface: INTERFACE, services: { demoService }, port });

@@ -13,8 +13,8 @@ and group are ignored) with
   info(s) -> {"name": N, "len": <UTF-16 length of s>, "arg": s}
   fail(s) -> raises RuntimeError("fail: " + s): status 90 + the message as a hessian string
   stats() -> {"name": N, "connections": <accepted>, "requests": <served>}
-It is built from dubbo-py's own _DubboServer + request handler, bound to 127.0.0.1 (dubbo-py's
-DubboService() binds 0.0.0.0 and looks up a public IP through a UDP socket).
+It is dubbo_py_common.serve(): dubbo-py's own _DubboServer + request handler, bound to 127.0.0.1
+(dubbo-py's DubboService() binds 0.0.0.0 and looks up a public IP through a UDP socket).
 
 client: dubbo-py's DubboClient (one TCP connection, dubbo version 2.5.3 by default). The
 library's API sends one request and waits for "the next reply" (it matches by arrival order), so
@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import queue
-import signal
 import socket
 import sys
 import threading
@@ -47,7 +46,8 @@ import time
 from dubbo.client import DubboClient
 from dubbo.codec.hessian2 import DubboRequest
 from dubbo.java_class import JavaString
-from dubbo.server import _DubboServer, _ServerThread, _get_dubbo_request_handler
+
+from dubbo_py_common import parse_options, serve, setup_logging
 
 SERVICE = 'com.example.EchoService'
 
@@ -119,32 +119,13 @@ def server(port, name):
     def get_stats():
         return {'name': name, 'connections': stats['connections'], 'requests': stats['requests']}
 
-    handler = _get_dubbo_request_handler({SERVICE: {
+    def accepted():
+        with lock:
+            stats['connections'] += 1
+
+    return serve(port, {SERVICE: {
         'echo': echo, 'add': add, 'delayEcho': delay_echo, 'info': info, 'fail': fail, 'stats': get_stats,
-    }})
-
-    class CountingHandler(handler):
-        def __init__(self, *args):
-            with lock:
-                stats['connections'] += 1
-            super().__init__(*args)
-
-    try:
-        srv = _DubboServer(('127.0.0.1', port), CountingHandler)
-    except OSError as e:
-        sys.stderr.write('dubbo-py-mesh server: listen on 127.0.0.1:%d failed: %s\n' % (port, e))
-        return 1
-    thread = _ServerThread(srv)
-    thread.start()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    print('READY %d' % srv.server_address[1], flush=True)
-    done.wait()
-    # No srv.shutdown(): it waits up to serve_forever's 0.5 s poll. Closing the listener and
-    # leaving ends the daemon threads (serve loop, connection handlers, heartbeats) at once.
-    srv.server_close()
-    return 0
+    }}, 'dubbo-py-mesh server', on_connection=accepted)
 
 
 # ----------------------------------------------------------------------------- client
@@ -356,7 +337,7 @@ def client(target, name, deadline_ms, kind, dubbo_version):
 
 
 def main(argv):
-    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    setup_logging()
     usage = ('usage: dubbo-py-mesh.py server --port P [--name N] [--fix-short-reads]\n'
              '       dubbo-py-mesh.py client --target HOST:PORT [--name N] [--deadline MS] [--server-kind py|node]\n'
              '                               [--dubbo-version V] [--fix-short-reads]\n')
@@ -370,12 +351,10 @@ def main(argv):
     if '--fix-short-reads' in rest:
         rest.remove('--fix-short-reads')
         fix_short_reads()
-    while rest:
-        if rest[0] not in opts or len(rest) < 2:
-            sys.stderr.write('unknown or incomplete argument: %s\n%s' % (rest[0], usage))
-            return 2
-        opts[rest[0]] = rest[1]
-        rest = rest[2:]
+    bad = parse_options(rest, opts)
+    if bad is not None:
+        sys.stderr.write('unknown or incomplete argument: %s\n%s' % (bad, usage))
+        return 2
     if mode == 'server':
         if opts['--port'] is None or not opts['--port'].isdigit() or int(opts['--port']) > 65535:
             sys.stderr.write('bad or missing --port\n' + usage)

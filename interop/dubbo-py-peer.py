@@ -6,9 +6,8 @@
 
 Provider: com.example.acceptance.DemoService with echo(s) -> s, sayHello(s) -> "hello " + s,
 big(n) -> "x" * n, fail(s) -> raises (dubbo-py answers status 90). dubbo-py routes on the body's
-path + method only (no version/group check). It is built from dubbo-py's own server classes
-(_DubboServer + its request handler) because DubboService() binds 0.0.0.0 and looks up a
-public IP; here it binds 127.0.0.1 only.
+path + method only (no version/group check). It is dubbo_py_common.serve(): dubbo-py's own server
+classes bound to 127.0.0.1 only.
 
 Consumer: stdin [{"method":"echo","args":["hi"],"attachments":{"k":"v"},"version":"1.0.0"}],
 stdout [{"ok":true,"value":...,"id":N} | {"ok":false,"error":"...","status":N,"id":N}].
@@ -16,14 +15,12 @@ dubbo-py's DubboClient matches replies by arrival order, not by id, so calls run
 other; after a timeout the client is replaced by a fresh connection.
 """
 import json
-import logging
 import queue
-import signal
 import sys
-import threading
 
 from dubbo.client import DubboClient
-from dubbo.server import _DubboServer, _ServerThread, _get_dubbo_request_handler
+
+from dubbo_py_common import parse_options, serve, setup_logging
 
 SERVICE = 'com.example.acceptance.DemoService'
 
@@ -32,21 +29,12 @@ def provider(port):
     def fail(s):
         raise RuntimeError('fail: ' + str(s))
 
-    services = {SERVICE: {
+    return serve(port, {SERVICE: {
         'echo': lambda s: s,
         'sayHello': lambda s: 'hello ' + s,
         'big': lambda n: 'x' * n,
         'fail': fail,
-    }}
-    server = _ServerThread(_DubboServer(('127.0.0.1', port), _get_dubbo_request_handler(services)))
-    server.start()
-    print('READY %d' % port, flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
-    server.server.shutdown()
-    server.server.server_close()
+    }}, 'dubbo-py-peer provider')
 
 
 def consumer(port, dubbo_version, timeout):
@@ -78,22 +66,18 @@ def consumer(port, dubbo_version, timeout):
 
 
 def main(argv):
-    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    setup_logging()
     if len(argv) < 2 or argv[0] not in ('provider', 'consumer') or not argv[1].isdigit():
         sys.stderr.write(__doc__)
         return 2
     port = int(argv[1])
     if argv[0] == 'provider':
-        provider(port)
-        return 0
+        return provider(port)
     opts = {'--dubbo-version': '2.5.3', '--timeout': '3'}
-    rest = argv[2:]
-    while rest:
-        if rest[0] not in opts or len(rest) < 2:
-            sys.stderr.write('unknown argument: %s\n' % rest[0])
-            return 2
-        opts[rest[0]] = rest[1]
-        rest = rest[2:]
+    bad = parse_options(argv[2:], opts)
+    if bad is not None:
+        sys.stderr.write('unknown argument: %s\n' % bad)
+        return 2
     consumer(port, opts['--dubbo-version'], float(opts['--timeout']))
     return 0
 
