@@ -12,8 +12,10 @@
 //!   `mesh` runs `mesh::start` (sidecars A and B in one process, as `xproto
 //!   mesh` does) in front of that server. The parent is the load generator. The
 //!   three processes each have their own tokio multi-thread runtime; worker
-//!   counts default to 1 (generator), 1 (server), 2 (sidecar pair) on this
-//!   2-vCPU machine and can be changed with `XP_LOAD_WORKERS=gen,server,mesh`.
+//!   counts default to 1 (generator), 1 (server), 2 (sidecar pair) for a
+//!   2-vCPU machine: generator and server each fill about one core on the
+//!   direct path, the pair does the most work and gets tokio's default of one
+//!   worker per core. `XP_LOAD_WORKERS=gen,server,mesh` changes them.
 //!   The server process is the same for both paths; children exit when the
 //!   generator closes their stdin.
 //! * **Calls.** Bolt: the 151-byte `SofaRequest` of `testdata::REQUEST_151`
@@ -37,11 +39,18 @@
 //!   generator's own delay (start − scheduled, "send lag"), which is part of
 //!   every latency, for both paths alike.
 //! * "added p99" = p99 through the pair − p99 direct, at the same offered rate.
+//! * **CPU per call**: the CPU time of each process (`/proc/PID/task/*/schedstat`)
+//!   over each measured interval, divided by the calls completed in it; and
+//!   the cores the rest of the machine used meanwhile (`/proc/stat`), which
+//!   says whether the run was disturbed.
 //!
-//! Knobs (environment): `XP_LOAD_WORKERS`, `XP_LOAD_CONNECTIONS` (N, default
-//! 4), `XP_LOAD_OUTSTANDING` (M, default 32), `XP_LOAD_PROTOCOLS` (`bolt,dubbo`),
-//! `XP_LOAD_SCALE` (multiplies every phase duration, default 1),
-//! `XP_LOAD_NO_WRITE=1` (print only, leave `RESULTS.md` alone).
+//! Knobs (environment), for diagnostics: `XP_LOAD_WORKERS`,
+//! `XP_LOAD_CONNECTIONS` (N, default 4), `XP_LOAD_OUTSTANDING` (M, default
+//! 32), `XP_LOAD_PROTOCOLS` (`bolt,dubbo`), `XP_LOAD_SCALE` (multiplies every
+//! phase duration, default 1), `XP_LOAD_RATE` (a fixed open-loop rate; the
+//! latency target is then not evaluated), `XP_LOAD_DUMP=PREFIX` (write every
+//! open-loop sample to `PREFIX-{protocol}-{path}`: scheduled µs, latency µs,
+//! send lag µs, ok), `XP_LOAD_NO_WRITE=1` (print only, leave `RESULTS.md` alone).
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -90,13 +99,19 @@ struct Settings {
     warmup: Duration,
     closed: Duration,
     open: Duration,
+    /// A fixed open-loop rate instead of half the pair's max (diagnostics).
+    rate: Option<f64>,
     write: bool,
 }
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
-        .map(|v| v.trim().parse().unwrap_or_else(|_| panic!("{name}: not a number")))
+        .map(|v| {
+            v.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("{name}: not a number"))
+        })
         .unwrap_or(default)
 }
 
@@ -129,6 +144,9 @@ impl Settings {
             warmup: secs(1.5),
             closed: secs(3.0),
             open: secs(5.0),
+            rate: std::env::var("XP_LOAD_RATE")
+                .ok()
+                .map(|r| r.parse().expect("XP_LOAD_RATE: calls per second")),
             write: std::env::var_os("XP_LOAD_NO_WRITE").is_none(),
         }
     }
@@ -144,15 +162,15 @@ fn runtime(workers: usize) -> Runtime {
 
 // ------------------------------------------------------------------- roles
 
-/// Announce the listening address to the parent, then serve until stdin closes.
-fn announce_and_wait(address: SocketAddr, rt: Runtime) {
+/// Announce the listening address to the parent, then block until stdin
+/// closes (the runtime's workers serve meanwhile): EOF means the generator is
+/// done, or gone.
+fn announce_and_wait(address: SocketAddr) {
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready {address}").expect("stdout");
     out.flush().expect("stdout");
     drop(out);
-    // The runtime's workers serve meanwhile; EOF means the generator is done (or gone).
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
-    rt.shutdown_background();
 }
 
 fn child_workers() -> usize {
@@ -173,7 +191,8 @@ fn serve_role() {
         options,
         Arc::new(ServerStats::default()),
     ));
-    announce_and_wait(address, rt);
+    announce_and_wait(address);
+    rt.shutdown_background();
 }
 
 fn mesh_role() {
@@ -190,8 +209,9 @@ fn mesh_role() {
         ))
         .expect("sidecar pair");
     let address = mesh.listen_address().expect("listen address");
-    announce_and_wait(address, rt);
+    announce_and_wait(address);
     drop(mesh);
+    rt.shutdown_background();
 }
 
 /// A child process of this binary in some role; closing its stdin ends it.
@@ -271,10 +291,99 @@ fn connect(rt: &Runtime, address: SocketAddr, protocol: Protocol, n: usize) -> V
 struct Closed {
     qps: f64,
     errors: u64,
+    cpu: CpuUse,
+}
+
+/// CPU time of every thread of process `pid` so far (Linux: the first field of
+/// `/proc/PID/task/*/schedstat`, in nanoseconds).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// Busy time of the whole machine so far: user, nice, system, irq, softirq
+/// and steal of the `cpu` line of `/proc/stat`, in USER_HZ (1/100 s) ticks.
+fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let busy: u64 = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| fields.get(i))
+        .sum();
+    Some(Duration::from_millis(busy * 10))
+}
+
+/// CPU counters at one instant: generator, server and pair processes, and the machine.
+#[derive(Debug, Clone, Copy)]
+struct CpuSample {
+    at: Instant,
+    processes: [Option<Duration>; 3],
+    machine: Option<Duration>,
+}
+
+impl CpuSample {
+    fn take(pids: [u32; 3]) -> Self {
+        Self {
+            at: Instant::now(),
+            processes: pids.map(cpu_time),
+            machine: machine_busy(),
+        }
+    }
+}
+
+/// CPU used over a measured interval.
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuUse {
+    /// Per completed call: generator, server, pair.
+    per_call: [Option<Duration>; 3],
+    /// Cores used meanwhile by everything else on the machine (the machine's
+    /// busy time minus the three processes', at 10 ms resolution).
+    others: Option<f64>,
+}
+
+impl CpuUse {
+    fn between(before: &CpuSample, after: &CpuSample, calls: usize) -> Self {
+        let calls = u32::try_from(calls).unwrap_or(u32::MAX).max(1);
+        let mut per_call = [None; 3];
+        let mut ours = Some(Duration::ZERO);
+        for (i, slot) in per_call.iter_mut().enumerate() {
+            let used = before.processes[i]
+                .zip(after.processes[i])
+                .map(|(b, a)| a.saturating_sub(b));
+            *slot = used.map(|d| d / calls);
+            ours = ours.zip(used).map(|(o, u)| o + u);
+        }
+        let wall = after.at.saturating_duration_since(before.at).as_secs_f64();
+        let machine = before
+            .machine
+            .zip(after.machine)
+            .map(|(b, a)| a.saturating_sub(b));
+        let others = machine
+            .zip(ours)
+            .map(|(m, o)| (m.as_secs_f64() - o.as_secs_f64()).max(0.0) / wall.max(1e-9));
+        Self { per_call, others }
+    }
 }
 
 /// N × M calls outstanding, each task calling again as soon as it is answered.
-fn closed_loop(rt: &Runtime, clients: &[Arc<RpcClient>], call: &Arc<Call>, s: &Settings) -> Closed {
+/// `pids`: generator, server and sidecar pair, whose CPU time is sampled.
+fn closed_loop(
+    rt: &Runtime,
+    clients: &[Arc<RpcClient>],
+    call: &Arc<Call>,
+    s: &Settings,
+    pids: [u32; 3],
+) -> Closed {
     let ok = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -299,18 +408,28 @@ fn closed_loop(rt: &Runtime, clients: &[Arc<RpcClient>], call: &Arc<Call>, s: &S
         }
     }
     std::thread::sleep(s.warmup);
-    let (ok0, errors0, t0) = (ok.load(Relaxed), errors.load(Relaxed), Instant::now());
+    let (ok0, errors0, cpu0) = (
+        ok.load(Relaxed),
+        errors.load(Relaxed),
+        CpuSample::take(pids),
+    );
     std::thread::sleep(s.closed);
-    let (ok1, errors1, t1) = (ok.load(Relaxed), errors.load(Relaxed), Instant::now());
+    let (ok1, errors1, cpu1) = (
+        ok.load(Relaxed),
+        errors.load(Relaxed),
+        CpuSample::take(pids),
+    );
     stop.store(true, Relaxed);
+    let calls = ok1 - ok0;
     rt.block_on(async {
         for task in tasks {
             let _ = task.await;
         }
     });
     Closed {
-        qps: (ok1 - ok0) as f64 / (t1 - t0).as_secs_f64(),
+        qps: calls as f64 / (cpu1.at - cpu0.at).as_secs_f64(),
         errors: errors1 - errors0,
+        cpu: CpuUse::between(&cpu0, &cpu1, calls as usize),
     }
 }
 
@@ -331,7 +450,10 @@ struct Open {
     p999: Duration,
     max: Duration,
     lag_p99: Duration,
+    /// p99 of reply − actual start (the generator's send lag left out).
+    service_p99: Duration,
     samples: usize,
+    cpu: CpuUse,
     errors: usize,
 }
 
@@ -345,12 +467,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Constant-rate load: call `i` is due at `t0 + i / rate`; latency counts from then.
+/// `pids` as for [`closed_loop`]; `label` names the dump file (`XP_LOAD_DUMP`).
 fn open_loop(
     rt: &Runtime,
     clients: &[Arc<RpcClient>],
     call: &Arc<Call>,
     rate: f64,
     s: &Settings,
+    pids: [u32; 3],
+    label: &str,
 ) -> Open {
     let total = ((s.warmup + s.open).as_secs_f64() * rate).ceil() as u64;
     let samples = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
@@ -358,9 +483,16 @@ fn open_loop(
     let period = 1.0 / rate;
     let t0 = Instant::now() + Duration::from_millis(20);
     let due = |i: u64| t0 + Duration::from_secs_f64(i as f64 * period);
+    let (from, to) = (t0 + s.warmup, t0 + s.warmup + s.open);
+    let mut cpu: [Option<CpuSample>; 2] = [None; 2];
     let mut i = 0u64;
     while i < total {
         let now = Instant::now();
+        for (k, edge) in [from, to].into_iter().enumerate() {
+            if now >= edge && cpu[k].is_none() {
+                cpu[k] = Some(CpuSample::take(pids));
+            }
+        }
         let next = due(i);
         if next > now {
             std::thread::sleep(next - now);
@@ -388,12 +520,30 @@ fn open_loop(
             i += 1;
         }
     }
+    let cpu_end = cpu[1].unwrap_or_else(|| CpuSample::take(pids));
+    let cpu_start = cpu[0].unwrap_or(cpu_end);
     let drain_until = Instant::now() + CALL_TIMEOUT + Duration::from_secs(1);
     while finished.load(Relaxed) < total && Instant::now() < drain_until {
         std::thread::sleep(Duration::from_millis(5));
     }
     let samples = samples.lock().unwrap_or_else(PoisonError::into_inner);
-    let (from, to) = (t0 + s.warmup, t0 + s.warmup + s.open);
+    if let Some(dump) = std::env::var_os("XP_LOAD_DUMP") {
+        let mut text = String::new();
+        for x in samples.iter() {
+            let at = x.scheduled - t0;
+            let latency = x.done.saturating_duration_since(x.scheduled);
+            let lag = x.started - x.scheduled;
+            let _ = writeln!(
+                text,
+                "{} {} {} {}",
+                at.as_micros(),
+                latency.as_micros(),
+                lag.as_micros(),
+                x.ok
+            );
+        }
+        let _ = std::fs::write(format!("{}-{label}", dump.to_string_lossy()), text);
+    }
     let window: Vec<&Sample> = samples
         .iter()
         .filter(|x| x.scheduled >= from && x.scheduled < to)
@@ -406,13 +556,17 @@ fn open_loop(
     latencies.sort_unstable();
     let mut lags: Vec<Duration> = window.iter().map(|x| x.started - x.scheduled).collect();
     lags.sort_unstable();
+    let mut service: Vec<Duration> = window
+        .iter()
+        .filter(|x| x.ok)
+        .map(|x| x.done - x.started)
+        .collect();
+    service.sort_unstable();
     let completed = samples
         .iter()
         .filter(|x| x.ok && x.done >= from && x.done < to)
         .count();
-    let expected = (0..total)
-        .filter(|&i| (from..to).contains(&due(i)))
-        .count();
+    let expected = (0..total).filter(|&i| (from..to).contains(&due(i))).count();
     let failed = window.iter().filter(|x| !x.ok).count();
     Open {
         offered: rate,
@@ -422,7 +576,9 @@ fn open_loop(
         p999: percentile(&latencies, 0.999),
         max: latencies.last().copied().unwrap_or_default(),
         lag_p99: percentile(&lags, 0.99),
+        service_p99: percentile(&service, 0.99),
         samples: latencies.len(),
+        cpu: CpuUse::between(&cpu_start, &cpu_end, expected),
         // Calls still unanswered after the drain count as errors too.
         errors: failed + expected.saturating_sub(window.len()),
     }
@@ -443,7 +599,6 @@ struct Row {
 struct Run {
     started: SystemTime,
     load_before: String,
-    pids: Vec<(Protocol, u32, u32)>,
     rows: Vec<Row>,
 }
 
@@ -453,7 +608,6 @@ fn generate() {
     let load_before = load_average();
     let rt = runtime(s.gen_workers);
     let mut rows = Vec::new();
-    let mut pids = Vec::new();
     for &protocol in &s.protocols {
         let server = RoleProcess::spawn(
             "server",
@@ -462,7 +616,6 @@ fn generate() {
         );
         let upstream = server.address.to_string();
         let mesh = RoleProcess::spawn("mesh", s.mesh_workers, &[(UPSTREAM_ENV, &upstream)]);
-        pids.push((protocol, server.pid(), mesh.pid()));
         eprintln!(
             "{}: server pid {} on {}, sidecar pair pid {} on {}",
             protocol.name(),
@@ -479,26 +632,32 @@ fn generate() {
         let mut closed = Vec::new();
         for (path, address) in paths {
             let clients = connect(&rt, address, protocol, s.connections);
-            let result = closed_loop(&rt, &clients, &call, &s);
+            let pids = [std::process::id(), server.pid(), mesh.pid()];
+            let result = closed_loop(&rt, &clients, &call, &s, pids);
             eprintln!(
-                "{} {path}: closed loop {:.0} QPS ({} errors)",
+                "{} {path}: closed loop {:.0} QPS ({} errors), CPU per call {}",
                 protocol.name(),
                 result.qps,
-                result.errors
+                result.errors,
+                cpu_cell(&result.cpu)
             );
             closed.push(result);
         }
-        let rate = closed[1].qps / 2.0;
+        let rate = s.rate.unwrap_or(closed[1].qps / 2.0);
         for ((path, address), closed) in paths.into_iter().zip(closed) {
             let clients = connect(&rt, address, protocol, s.connections);
-            let open = open_loop(&rt, &clients, &call, rate, &s);
+            let pids = [std::process::id(), server.pid(), mesh.pid()];
+            let label = format!("{}-{path}", protocol.name());
+            let open = open_loop(&rt, &clients, &call, rate, &s, pids, &label);
             eprintln!(
-                "{} {path}: open loop at {:.0} QPS: p50 {} p99 {} p999 {} µs",
+                "{} {path}: open loop at {:.0} QPS: p50 {} p99 {} p999 {} µs, lag p99 {} µs, CPU per call {}",
                 protocol.name(),
                 rate,
                 micros(open.p50),
                 micros(open.p99),
-                micros(open.p999)
+                micros(open.p999),
+                micros(open.lag_p99),
+                cpu_cell(&open.cpu),
             );
             rows.push(Row {
                 path,
@@ -513,12 +672,10 @@ fn generate() {
     let run = Run {
         started: run_started,
         load_before,
-        pids,
         rows,
     };
-    let table = table(&run.rows);
-    println!("\n{table}");
-    for line in verdicts(&run.rows) {
+    println!("\n{}\n{}", table(&run.rows), cpu_table(&run.rows));
+    for line in verdicts(&run.rows, s.rate.is_some()) {
         println!("{line}");
     }
     if s.write {
@@ -530,6 +687,17 @@ fn generate() {
 
 // ------------------------------------------------------------------ report
 
+/// `generator · server · pair` CPU µs per call, one decimal, then the other processes' cores.
+fn cpu_cell(cpu: &CpuUse) -> String {
+    let parts: Vec<String> = cpu
+        .per_call
+        .iter()
+        .map(|d| d.map_or("?".into(), |d| format!("{:.1}", d.as_secs_f64() * 1e6)))
+        .collect();
+    let others = cpu.others.map_or("?".into(), |c| format!("{c:.2}"));
+    format!("{} (others {others} cores)", parts.join(" · "))
+}
+
 fn micros(d: Duration) -> String {
     group(d.as_micros() as u64)
 }
@@ -539,7 +707,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -549,14 +717,14 @@ fn group(n: u64) -> String {
 
 fn table(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| path | protocol | max QPS (closed) | offered QPS | achieved QPS | p50 µs | p99 µs | p999 µs | max µs | send lag p99 µs | errors |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| path | protocol | max QPS | offered QPS | achieved QPS | p50 µs | p99 µs | p999 µs | max µs | send lag p99 µs | samples | errors |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let o = &r.open;
         let _ = writeln!(
             t,
-            "| {} | {} ({} B) | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} ({} B) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.path,
             r.protocol.name(),
             r.frame_len,
@@ -568,7 +736,28 @@ fn table(rows: &[Row]) -> String {
             micros(o.p999),
             micros(o.max),
             micros(o.lag_p99),
+            group(o.samples as u64),
             r.closed.errors as usize + o.errors,
+        );
+    }
+    t
+}
+
+/// CPU time per call of each process, at max load and at the offered rate,
+/// and the cores other processes used meanwhile.
+fn cpu_table(rows: &[Row]) -> String {
+    let mut t = String::from(
+        "| path | protocol | CPU µs per call at max QPS: generator · server · pair | at the offered rate |\n\
+         |---|---|---:|---:|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            t,
+            "| {} | {} | {} | {} |",
+            r.path,
+            r.protocol.name(),
+            cpu_cell(&r.closed.cpu),
+            cpu_cell(&r.open.cpu),
         );
     }
     t
@@ -578,15 +767,32 @@ fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 
-fn verdicts(rows: &[Row]) -> Vec<String> {
+/// Signed microseconds `a − b`, grouped.
+fn delta(a: Duration, b: Duration) -> (i128, String) {
+    let d = a.as_micros() as i128 - b.as_micros() as i128;
+    let sign = if d < 0 { "−" } else { "" };
+    (d, format!("{sign}{}", group(d.unsigned_abs() as u64)))
+}
+
+/// The target lines, one per protocol. `fixed_rate`: the open loop did not
+/// run at half the pair's max, so the latency target is not evaluated.
+fn verdicts(rows: &[Row], fixed_rate: bool) -> Vec<String> {
     let mut lines = Vec::new();
     for pair in rows.chunks(2) {
         let [direct, via] = pair else { continue };
         let ratio = via.closed.qps / direct.closed.qps;
-        let added = via.open.p99.as_micros() as i128 - direct.open.p99.as_micros() as i128;
+        let (added, added_text) = delta(via.open.p99, direct.open.p99);
+        let (_, service_text) = delta(via.open.service_p99, direct.open.service_p99);
+        let latency_verdict = if fixed_rate {
+            "not evaluated: the rate was fixed by XP_LOAD_RATE".to_owned()
+        } else {
+            met(added <= TARGET_ADDED_P99.as_micros() as i128).to_owned()
+        };
         lines.push(format!(
-            "- {}: pair throughput = {:.0} % of direct ({} vs {} QPS; target ≥ {:.0} %: {}); \
-             p99 added by the pair at {} QPS = {} µs ({} → {} µs; target ≤ {} µs: {}).",
+            "- **{}**: throughput through the pair = **{:.0} %** of direct ({} vs {} QPS); \
+             target ≥ {:.0} %: {}. p99 added by the pair at {} QPS = **{added_text} µs** \
+             ({} → {} µs); target ≤ {} µs: {latency_verdict}. (Measured from the actual send \
+             instead of the schedule, the p99s are {} → {} µs, {service_text} µs added.)",
             via.protocol.name(),
             ratio * 100.0,
             group(via.closed.qps.round() as u64),
@@ -594,11 +800,11 @@ fn verdicts(rows: &[Row]) -> Vec<String> {
             TARGET_THROUGHPUT_RATIO * 100.0,
             met(ratio >= TARGET_THROUGHPUT_RATIO),
             group(via.open.offered.round() as u64),
-            added,
             micros(direct.open.p99),
             micros(via.open.p99),
             TARGET_ADDED_P99.as_micros(),
-            met(added <= TARGET_ADDED_P99.as_micros() as i128),
+            micros(direct.open.service_p99),
+            micros(via.open.service_p99),
         ));
     }
     lines
@@ -671,11 +877,16 @@ fn section(run: &Run, s: &Settings) -> String {
         out,
         "- Processes: the load generator (tokio multi-thread runtime, {} worker(s), plus one pacing \
          thread), the echo server (`rpc::serve`, its own process, {} worker(s)) and the sidecar \
-         pair (`mesh::start`: A and B in one process, {} workers, A → B plaintext HTTP/2, B → \
-         server 2 pooled native connections). The same server process serves both paths; nothing \
-         is pinned, all three share the {cpus} vCPUs, so work done by the pair is taken from the \
-         server and the generator.",
-        s.gen_workers, s.server_workers, s.mesh_workers
+         pair (`mesh::start` with the default configuration: A and B in one process, {} \
+         worker(s), A → B one plaintext HTTP/2 connection, B → server {} pooled native \
+         connections). The same server process serves both paths; nothing is pinned, all three \
+         share the {cpus} vCPUs, so CPU the pair uses is taken from the server and the generator. \
+         \"others\" below: cores used meanwhile by everything else on the machine (approximate: \
+         /proc/stat at 10 ms resolution, softirq work included).",
+        s.gen_workers,
+        s.server_workers,
+        s.mesh_workers,
+        xprotocol_sidecar::SidecarOptions::default().connections_per_endpoint,
     );
     let _ = writeln!(
         out,
@@ -698,36 +909,36 @@ fn section(run: &Run, s: &Settings) -> String {
     );
     let _ = writeln!(
         out,
-        "- Latency: open loop at a constant rate of half the pair's max QPS, the same rate for both \
+        "- Latency: open loop at a constant rate of {}, the same rate for both \
          paths, round robin over {} connections; call *i* is scheduled at `t0 + i/rate` by a pacing \
          OS thread and its latency runs from that scheduled time to the reply (no coordinated \
          omission). {:.1} s warm-up, then the calls scheduled in {:.1} s are measured; nearest-rank \
          percentiles of the sorted latencies. Achieved QPS = calls completed inside the measured \
          interval / its length. *Send lag* = call start − scheduled time: the generator's own \
          delay, included in every latency.\n",
+        match s.rate {
+            Some(rate) => format!("{rate} calls/s (fixed by `XP_LOAD_RATE`)"),
+            None => "half the pair's max QPS".to_owned(),
+        },
         s.connections,
         s.warmup.as_secs_f64(),
         s.open.as_secs_f64()
     );
     out.push_str(&table(&run.rows));
     out.push('\n');
-    for line in verdicts(&run.rows) {
+    out.push_str(&cpu_table(&run.rows));
+    out.push('\n');
+    for line in verdicts(&run.rows, s.rate.is_some()) {
         out.push_str(&line);
         out.push('\n');
     }
-    let pids: Vec<String> = run
-        .pids
-        .iter()
-        .map(|(p, server, mesh)| format!("{} server {server}, pair {mesh}", p.name()))
-        .collect();
     let _ = writeln!(
         out,
         "\nTargets (issue 6): p99 added by the pair ≤ {} µs at half of max load (MOSN 1.6 reports \
          p99 1.19 ms through one MOSN; an Istio sidecar pair adds ~2.7 ms at p99); throughput \
-         through the pair ≥ {:.0} % of direct. Process ids of this run: {}.",
+         through the pair ≥ {:.0} % of direct.",
         TARGET_ADDED_P99.as_micros(),
         TARGET_THROUGHPUT_RATIO * 100.0,
-        pids.join("; ")
     );
     out
 }
