@@ -368,6 +368,7 @@ impl Cluster {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                 let left_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
                 headers.insert(TIMEOUT_HEADER, HeaderValue::from(left_ms));
+                crate::peer::never_index_per_message_values(headers);
                 request
             }
             Ok(Http2Message::Response(_)) | Err(_) => {

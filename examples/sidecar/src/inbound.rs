@@ -15,7 +15,7 @@ use xprotocol_core::Http2Message;
 use xprotocol_core::transcoding::names;
 
 use crate::cluster::{CLUSTER_HEADER, TIMEOUT_HEADER};
-use crate::peer::{accept_h2, read_body};
+use crate::peer::{accept_h2, never_index_per_message_values, read_body};
 use crate::proxy::{PeerHints, Reply, Shared};
 use crate::transport::accept_until;
 
@@ -127,7 +127,8 @@ async fn stream(
         Reply::Frame(reply) => {
             let transcoded = codec.transcoding().map(|t| t.to_http2(&reply.freeze()));
             match transcoded {
-                Some(Ok(Http2Message::Response(response))) => {
+                Some(Ok(Http2Message::Response(mut response))) => {
+                    never_index_per_message_values(response.headers_mut());
                     let (parts, body) = response.into_parts();
                     let end = body.is_empty();
                     let sent = respond.send_response(Response::from_parts(parts, ()), end);

@@ -12,6 +12,8 @@ use h2::RecvStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use xprotocol_core::transcoding::names;
+
 use crate::stats::Stats;
 
 /// Flow-control windows of the hop: large enough that a 64 KiB RPC never
@@ -136,6 +138,17 @@ async fn keepalive_loop(
                 driver.abort();
                 return;
             }
+        }
+    }
+}
+
+/// Keep the values that differ in every message (the request id, the time
+/// left) out of the HPACK dynamic table: indexing them would only evict the
+/// entries that do repeat (protocol, interface, method, headers).
+pub(crate) fn never_index_per_message_values(headers: &mut http::HeaderMap) {
+    for name in [names::REQUEST_ID, crate::cluster::TIMEOUT_HEADER] {
+        if let Some(value) = headers.get_mut(name) {
+            value.set_sensitive(true);
         }
     }
 }

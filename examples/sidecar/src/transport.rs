@@ -8,6 +8,8 @@ use tokio::sync::{mpsc, watch};
 
 /// Frames coalesced into one write at most.
 const MAX_BATCH: usize = 64;
+/// A coalescing buffer grown beyond this by large frames is not kept.
+const MAX_KEPT_BUFFER: usize = 256 * 1024;
 
 /// Accept connections (with `TCP_NODELAY`) and hand each to `on_accept`,
 /// until `shutdown` changes.
@@ -29,41 +31,43 @@ pub(crate) async fn accept_until(
 
 /// Write every frame queued on `rx`, coalescing what is queued at once; stop
 /// when every sender is gone or a write fails. `on_write` runs before each write.
+///
+/// After the first frame arrives the task yields once, so that the requests
+/// or responses being produced on the other worker at that moment join the
+/// same write: under load one `send` carries many frames instead of one each.
 pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(
     mut write: W,
     mut rx: mpsc::Receiver<Bytes>,
     on_write: impl Fn(),
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut out = BytesMut::new();
     while let Some(first) = rx.recv().await {
         on_write();
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(frame) => batch.push(frame),
-                Err(_) => break,
-            }
+        if rx.is_empty() {
+            tokio::task::yield_now().await;
         }
-        let written = write_all_frames(&mut write, &batch).await;
-        batch.clear();
+        let written = match rx.try_recv() {
+            // One frame: written as it is, without a copy.
+            Err(_) => write.write_all(&first).await,
+            Ok(second) => {
+                out.extend_from_slice(&first);
+                out.extend_from_slice(&second);
+                for _ in 2..MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(frame) => out.extend_from_slice(&frame),
+                        Err(_) => break,
+                    }
+                }
+                let written = write.write_all(&out).await;
+                out.clear();
+                if out.capacity() > MAX_KEPT_BUFFER {
+                    out = BytesMut::new();
+                }
+                written
+            }
+        };
         if written.is_err() {
             return;
         }
     }
-}
-
-/// Write frames, copying several small ones into one buffer.
-async fn write_all_frames<W: AsyncWrite + Unpin>(
-    write: &mut W,
-    frames: &[Bytes],
-) -> std::io::Result<()> {
-    if let [one] = frames {
-        return write.write_all(one).await;
-    }
-    let total: usize = frames.iter().map(Bytes::len).sum();
-    let mut out = BytesMut::with_capacity(total);
-    for frame in frames {
-        out.extend_from_slice(frame);
-    }
-    write.write_all(&out).await
 }
