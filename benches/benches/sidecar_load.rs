@@ -9,13 +9,12 @@
 //!
 //! * **Processes.** This binary re-executes itself with `XP_SIDECAR_LOAD_ROLE`
 //!   set: `server` runs `rpc::serve` (the echo server) for one protocol,
-//!   `mesh` runs `mesh::start` (sidecars A and B in one process, as `xproto
-//!   mesh` does) in front of that server. The parent is the load generator. The
-//!   three processes each have their own tokio multi-thread runtime; worker
-//!   counts default to 1 (generator), 1 (server), 2 (sidecar pair) for a
-//!   2-vCPU machine: generator and server each fill about one core on the
-//!   direct path, the pair does the most work and gets tokio's default of one
-//!   worker per core. `XP_LOAD_WORKERS=gen,server,mesh` changes them.
+//!   `mesh` runs `mesh::start_threads` (sidecars A and B in one process, each
+//!   on a thread of its own with a single-threaded runtime, as `xproto mesh`
+//!   does) in front of that server. The parent is the load generator.
+//!   Generator and server have their own tokio multi-thread runtime, one
+//!   worker each by default on this 2-vCPU machine (each fills about one core
+//!   on the direct path); `XP_LOAD_WORKERS=gen,server` changes them.
 //!   The server process is the same for both paths; children exit when the
 //!   generator closes their stdin.
 //! * **Calls.** Bolt: the 151-byte `SofaRequest` of `testdata::REQUEST_151`
@@ -92,7 +91,6 @@ fn main() {
 struct Settings {
     gen_workers: usize,
     server_workers: usize,
-    mesh_workers: usize,
     connections: usize,
     outstanding: usize,
     protocols: Vec<Protocol>,
@@ -118,12 +116,12 @@ fn env_number(name: &str, default: usize) -> usize {
 impl Settings {
     fn from_env() -> Self {
         let workers: Vec<usize> = std::env::var("XP_LOAD_WORKERS")
-            .unwrap_or_else(|_| "1,1,2".into())
+            .unwrap_or_else(|_| "1,1".into())
             .split(',')
-            .map(|w| w.trim().parse().expect("XP_LOAD_WORKERS: gen,server,mesh"))
+            .map(|w| w.trim().parse().expect("XP_LOAD_WORKERS: gen,server"))
             .collect();
-        let [gen_workers, server_workers, mesh_workers] = workers[..] else {
-            panic!("XP_LOAD_WORKERS: three counts, gen,server,mesh");
+        let [gen_workers, server_workers] = workers[..] else {
+            panic!("XP_LOAD_WORKERS: two counts, gen,server");
         };
         let protocols = std::env::var("XP_LOAD_PROTOCOLS")
             .unwrap_or_else(|_| "bolt,dubbo".into())
@@ -137,7 +135,6 @@ impl Settings {
         Self {
             gen_workers,
             server_workers,
-            mesh_workers,
             connections: env_number("XP_LOAD_CONNECTIONS", 4),
             outstanding: env_number("XP_LOAD_OUTSTANDING", 32),
             protocols,
@@ -197,21 +194,13 @@ fn serve_role() {
 
 fn mesh_role() {
     let upstream = std::env::var(UPSTREAM_ENV).expect("upstream");
-    let rt = runtime(child_workers());
     let listen = SocketAddr::from(([127, 0, 0, 1], 0));
     let registry = xprotocol_sidecar::builtin_registry();
-    let mesh = rt
-        .block_on(xprotocol_sidecar::mesh::start(
-            listen,
-            Some(&upstream),
-            None,
-            registry,
-        ))
+    let mesh = xprotocol_sidecar::mesh::start_threads(listen, Some(&upstream), None, registry)
         .expect("sidecar pair");
     let address = mesh.listen_address().expect("listen address");
     announce_and_wait(address);
     drop(mesh);
-    rt.shutdown_background();
 }
 
 /// A child process of this binary in some role; closing its stdin ends it.
@@ -615,7 +604,8 @@ fn generate() {
             &[(PROTOCOL_ENV, protocol.name())],
         );
         let upstream = server.address.to_string();
-        let mesh = RoleProcess::spawn("mesh", s.mesh_workers, &[(UPSTREAM_ENV, &upstream)]);
+        // The pair runs its own threads (one per sidecar): no worker count.
+        let mesh = RoleProcess::spawn("mesh", 0, &[(UPSTREAM_ENV, &upstream)]);
         eprintln!(
             "{}: server pid {} on {}, sidecar pair pid {} on {}",
             protocol.name(),
@@ -877,15 +867,15 @@ fn section(run: &Run, s: &Settings) -> String {
         out,
         "- Processes: the load generator (tokio multi-thread runtime, {} worker(s), plus one pacing \
          thread), the echo server (`rpc::serve`, its own process, {} worker(s)) and the sidecar \
-         pair (`mesh::start` with the default configuration: A and B in one process, {} \
-         worker(s), A → B one plaintext HTTP/2 connection, B → server {} pooled native \
+         pair (`mesh::start_threads` with the default configuration: A and B in one process, \
+         each on its own thread with a single-threaded runtime, A → B one plaintext HTTP/2 \
+         connection, B → server {} pooled native \
          connections). The same server process serves both paths; nothing is pinned, all three \
          share the {cpus} vCPUs, so CPU the pair uses is taken from the server and the generator. \
          \"others\" below: cores used meanwhile by everything else on the machine (approximate: \
          /proc/stat at 10 ms resolution, softirq work included).",
         s.gen_workers,
         s.server_workers,
-        s.mesh_workers,
         xprotocol_sidecar::SidecarOptions::default().connections_per_endpoint,
     );
     let _ = writeln!(

@@ -60,8 +60,9 @@ pub(crate) fn mesh(
         .map(Config::from_file)
         .transpose()
         .map_err(xprotocol_sidecar::SidecarError::from)?;
+    // Each sidecar on a thread of its own (two cores in all), as on two hosts.
+    let mesh = xprotocol_sidecar::mesh::start_threads(listen, Some(upstream), config, registry)?;
     runtime()?.block_on(async {
-        let mesh = xprotocol_sidecar::mesh::start(listen, Some(upstream), config, registry).await?;
         let show = |a: Option<SocketAddr>| a.map_or_else(|| "-".to_owned(), |a| a.to_string());
         println!(
             "mesh listening {} peer {}",

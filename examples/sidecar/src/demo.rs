@@ -171,13 +171,12 @@ pub async fn run(calls: usize) -> Result<DemoReport, SidecarError> {
         v1_port = user_v1.port(),
     ))?;
     // No catch-all upstream: an interface no route names gets `no_route`.
-    let mesh = mesh::start(
+    let mesh = mesh::start_threads(
         SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         None,
         Some(config),
         builtin_registry(),
-    )
-    .await?;
+    )?;
     let listen = mesh
         .listen_address()
         .ok_or_else(|| SidecarError::Config("no listener".into()))?;

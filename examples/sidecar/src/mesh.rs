@@ -13,7 +13,7 @@ use xprotocol_core::Registry;
 
 use crate::{
     ClusterConfig, ClusterProtocol, Config, ListenerConfig, ListenerProtocol, RouteConfig,
-    RunningSidecar, Sidecar, SidecarError,
+    RunningSidecar, Sidecar, SidecarError, SidecarThread,
 };
 
 /// The cluster every unmatched request goes to.
@@ -60,6 +60,49 @@ pub async fn start(
     let a = sidecar_a(&config, listen, peer, upstream.is_some());
     let a = Sidecar::new(a).registry(registry).start().await?;
     Ok(Mesh { a, b })
+}
+
+/// A sidecar pair with each sidecar on an OS thread of its own
+/// ([`Sidecar::spawn_thread`]), as two sidecars on two hosts would be: a
+/// request crosses from A's thread to B's only through the HTTP/2 connection.
+#[derive(Debug)]
+pub struct MeshThreads {
+    /// The sidecar applications connect to.
+    pub a: SidecarThread,
+    /// The sidecar in front of the upstream.
+    pub b: SidecarThread,
+}
+
+impl MeshThreads {
+    /// Where applications connect (A's native listener).
+    pub fn listen_address(&self) -> Option<SocketAddr> {
+        self.a.address("native")
+    }
+
+    /// Where A reaches B (B's HTTP/2 listener).
+    pub fn peer_address(&self) -> Option<SocketAddr> {
+        self.b.address("from-peers")
+    }
+}
+
+/// [`start`], with each sidecar on its own thread and single-threaded runtime.
+pub fn start_threads(
+    listen: SocketAddr,
+    upstream: Option<&str>,
+    config: Option<Config>,
+    registry: Registry,
+) -> Result<MeshThreads, SidecarError> {
+    let config = config.unwrap_or_default();
+    let b = Sidecar::new(sidecar_b(&config, upstream))
+        .registry(registry.clone())
+        .spawn_thread("sidecar-b")?;
+    let peer = b
+        .address("from-peers")
+        .ok_or_else(|| SidecarError::Config("sidecar B has no listener".into()))?;
+    let a = Sidecar::new(sidecar_a(&config, listen, peer, upstream.is_some()))
+        .registry(registry)
+        .spawn_thread("sidecar-a")?;
+    Ok(MeshThreads { a, b })
 }
 
 fn upstream_route() -> RouteConfig {
