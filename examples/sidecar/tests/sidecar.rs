@@ -744,3 +744,23 @@ async fn hsf_is_detected_routed_and_transcoded_and_closed_when_unanswerable() {
     let read = tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
     assert!(matches!(read, Ok(Ok(0))), "{read:?} {rest:?}");
 }
+
+#[test]
+fn a_sidecar_on_its_own_thread_reports_bind_errors_and_stops_when_dropped() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let config = |port: u16| {
+        Config::from_toml(&format!(
+            "[[listeners]]\nname = \"native\"\naddress = \"127.0.0.1:{port}\"\n"
+        ))
+        .unwrap()
+    };
+    let err = Sidecar::new(config(port)).spawn_thread("busy").unwrap_err();
+    assert!(err.to_string().contains("listener `native`"), "{err}");
+    let running = Sidecar::new(config(0)).spawn_thread("ok").unwrap();
+    let address = running.address("native").unwrap();
+    assert!(std::net::TcpStream::connect(address).is_ok());
+    drop(running);
+    // Dropping joined the thread: the listener is gone.
+    assert!(std::net::TcpStream::connect(address).is_err());
+}
