@@ -258,3 +258,47 @@ fn the_pair_works_with_codecs_loaded_as_plugins() {
     assert_pipelined(&through_mesh(Peer::SofaRpc, Peer::SofaRpc, &[], &args));
     assert_pipelined(&through_mesh(Peer::NodeDubbo, Peer::NodeDubbo, &[], &args));
 }
+
+#[test]
+fn xproto_sidecar_runs_a_config_file_between_real_peers() {
+    node_modules_installed();
+    let mut server_cmd = Peer::SofaRpc.command("server");
+    server_cmd.args(["--port", "0", "--name", "upstream-1"]);
+    let (_server, ready) = start(server_cmd, "READY ");
+    let upstream = format!("127.0.0.1:{}", ready.trim_start_matches("READY "));
+    let dir = std::env::temp_dir().join(format!("xproto-sidecar-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("sidecar.toml");
+    let listen = format!("127.0.0.1:{}", free_port());
+    std::fs::write(
+        &config,
+        format!(
+            "[[listeners]]\nname = \"native\"\naddress = \"{listen}\"\n\
+             [[routes]]\ninterface = \"com.example.EchoService\"\ncluster = \"echo\"\n\
+             [[clusters]]\nname = \"echo\"\nendpoints = [\"{upstream}\"]\n"
+        ),
+    )
+    .expect("config file");
+    let mut sidecar = Command::new(env!("CARGO_BIN_EXE_xproto"));
+    sidecar.arg("sidecar").arg("--config").arg(&config);
+    let (_sidecar, line) = start(sidecar, "listening native ");
+    assert!(line.ends_with(&listen), "{line}");
+    let output = Peer::SofaRpc
+        .command("client")
+        .args([
+            "--target",
+            &listen,
+            "--name",
+            "upstream-1",
+            "--deadline",
+            "20000",
+        ])
+        .output()
+        .expect("client runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("no JSON summary ({e}): {stdout}"));
+    assert!(output.status.success(), "{summary}");
+    assert_pipelined(&summary);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -764,3 +764,62 @@ fn a_sidecar_on_its_own_thread_reports_bind_errors_and_stops_when_dropped() {
     // Dropping joined the thread: the listener is gone.
     assert!(std::net::TcpStream::connect(address).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_from_the_upstream_server_are_answered_by_the_sidecar() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use xprotocol_core::{Codec, FrameKind, Split};
+    // A raw Bolt server: on the first request it sends a heartbeat of its own
+    // and waits for the sidecar's answer before replying.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let codec = xprotocol_bolt::BoltCodec::new();
+        let mux = codec.multiplexing().unwrap();
+        let mut buf = bytes::BytesMut::new();
+        let mut next_frame = async |stream: &mut tokio::net::TcpStream,
+                                    buf: &mut bytes::BytesMut| loop {
+            if let Ok(Split::Complete(n)) = codec.framing().split_frame(buf) {
+                return buf.split_to(n);
+            }
+            assert!(stream.read_buf(buf).await.unwrap() > 0, "sidecar closed");
+        };
+        let request = next_frame(&mut stream, &mut buf).await;
+        let mut ping = bytes::BytesMut::new();
+        mux.heartbeat_request(4242, &mut ping).unwrap();
+        stream.write_all(&ping).await.unwrap();
+        let pong = next_frame(&mut stream, &mut buf).await;
+        let head = mux.frame_head(&pong).unwrap();
+        assert_eq!(
+            (head.kind, head.request_id),
+            (FrameKind::HeartbeatResponse, 4242)
+        );
+        let id = mux.request_id(&request).unwrap();
+        let response = codec
+            .encode(
+                &xprotocol_bolt::BoltHeader::response(u32::try_from(id).unwrap(), 0),
+                b"com.alipay.sofa.rpc.core.response.SofaResponse",
+                &[(b"server", b"raw")],
+                bytes::Bytes::from_static(b"raw:pong seen"),
+            )
+            .unwrap()
+            .to_bytes();
+        stream.write_all(&response).await.unwrap();
+    });
+    let sidecar = native_sidecar(&format!(
+        "[[routes]]\ncluster = \"s\"\n[[clusters]]\nname = \"s\"\nendpoints = [\"{addr}\"]"
+    ))
+    .await;
+    let client = client(&sidecar, Protocol::Bolt).await;
+    let reply = client.call(&call(USER, "x")).await.unwrap();
+    assert!(reply.ok, "{reply:?}");
+    assert_eq!(reply.server.as_deref(), Some("raw"));
+    server.await.unwrap();
+    assert_eq!(sidecar.stats().heartbeats_answered.get(), 1);
+    assert_eq!(
+        client.heartbeats_received(),
+        0,
+        "the server's heartbeat stayed on its hop"
+    );
+}
