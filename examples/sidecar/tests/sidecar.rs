@@ -778,8 +778,7 @@ async fn heartbeats_from_the_upstream_server_are_answered_by_the_sidecar() {
         let codec = xprotocol_bolt::BoltCodec::new();
         let mux = codec.multiplexing().unwrap();
         let mut buf = bytes::BytesMut::new();
-        let next_frame = async |stream: &mut tokio::net::TcpStream,
-                                    buf: &mut bytes::BytesMut| loop {
+        let next_frame = async |stream: &mut tokio::net::TcpStream, buf: &mut bytes::BytesMut| loop {
             if let Ok(Split::Complete(n)) = codec.framing().split_frame(buf) {
                 return buf.split_to(n);
             }
