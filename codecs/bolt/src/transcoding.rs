@@ -7,9 +7,12 @@
 //! cannot carry exactly (null or empty keys or values, repeated keys) travels
 //! whole, escaped, in `xp-bolt-header-block`.
 
+use std::borrow::Cow;
+
 use bytes::{Bytes, BytesMut};
-use xprotocol_core::transcoding::{Http2Builder, Http2Fields};
-use xprotocol_core::{Error, FrameParts, Http2Message, Routing, Transcoding};
+use smallvec::SmallVec;
+use xprotocol_core::transcoding::{Http2Builder, Http2Fields, header_names as common};
+use xprotocol_core::{Error, FrameParts, Http2Message, INLINE_HEADERS, Routing, Transcoding};
 
 use crate::header::{BoltHeader, PROTO_V2, command_type};
 use crate::header_map::put_entry;
@@ -40,6 +43,27 @@ pub mod names {
     pub const HEADER_BLOCK: &str = "xp-bolt-header-block";
 }
 
+/// The [`names`] as `HeaderName`s built at compile time (no parsing per use).
+mod header_names {
+    use http::HeaderName;
+
+    use super::names;
+
+    pub(super) static PROTO: HeaderName = HeaderName::from_static(names::PROTO);
+    pub(super) static VER1: HeaderName = HeaderName::from_static(names::VER1);
+    pub(super) static TYPE: HeaderName = HeaderName::from_static(names::TYPE);
+    pub(super) static CMD_CODE: HeaderName = HeaderName::from_static(names::CMD_CODE);
+    pub(super) static VER2: HeaderName = HeaderName::from_static(names::VER2);
+    pub(super) static CODEC: HeaderName = HeaderName::from_static(names::CODEC);
+    pub(super) static SWITCH: HeaderName = HeaderName::from_static(names::SWITCH);
+    pub(super) static TIMEOUT: HeaderName = HeaderName::from_static(names::TIMEOUT);
+    pub(super) static CLASS: HeaderName = HeaderName::from_static(names::CLASS);
+    pub(super) static HEADER_BLOCK: HeaderName = HeaderName::from_static(names::HEADER_BLOCK);
+}
+
+/// Bolt-specific headers a message may carry (`xp-bolt-…`).
+const BOLT_HEADERS: usize = 10;
+
 /// The HTTP status a Bolt response status maps to.
 pub fn http_status(bolt_status: u16) -> u16 {
     match bolt_status {
@@ -57,25 +81,35 @@ impl Transcoding for BoltCodec {
     fn to_http2(&self, frame: &Bytes) -> Result<Http2Message, Error> {
         let header = whole_header(frame)?;
         let route = self.route_headers(frame)?;
-        let mut msg = Http2Builder::new(PROTOCOL, kind_of(&header)?, u64::from(header.request_id));
+        let capacity = Http2Builder::SHARED_HEADERS + BOLT_HEADERS + route.header_count();
+        let mut msg = Http2Builder::with_capacity(
+            PROTOCOL,
+            kind_of(&header)?,
+            u64::from(header.request_id),
+            capacity,
+        );
         msg.route(&route);
-        msg.field(names::PROTO, header.proto);
+        msg.field(&header_names::PROTO, header.proto);
         if let (Some(ver1), Some(switch)) = (header.ver1, header.switch) {
-            msg.field(names::VER1, ver1).field(names::SWITCH, switch);
+            msg.field(&header_names::VER1, ver1)
+                .field(&header_names::SWITCH, switch);
         }
-        msg.field(names::TYPE, header.command_type)
-            .field(names::CMD_CODE, header.cmd_code)
-            .field(names::VER2, header.ver2)
-            .field(names::CODEC, header.codec);
+        msg.field(&header_names::TYPE, header.command_type)
+            .field(&header_names::CMD_CODE, header.cmd_code)
+            .field(&header_names::VER2, header.ver2)
+            .field(&header_names::CODEC, header.codec);
         if let Some(timeout) = header.timeout {
-            msg.field(names::TIMEOUT, timeout);
+            msg.field(&header_names::TIMEOUT, timeout);
         }
         if let Some(native) = header.status {
             msg.status(u32::from(native), http_status(native));
         }
-        msg.escaped_field(names::CLASS, &frame[header.fixed_len()..header.header_at()]);
+        msg.escaped_field(
+            &header_names::CLASS,
+            &frame[header.fixed_len()..header.header_at()],
+        );
         let block = &frame[header.header_at()..header.content_at()];
-        let mut keys = Vec::with_capacity(route.header_count());
+        let mut keys = SmallVec::<[&[u8]; INLINE_HEADERS]>::new();
         let mut exact = true;
         for entry in self.entries(frame, &header)? {
             match entry? {
@@ -92,7 +126,7 @@ impl Transcoding for BoltCodec {
             }
         }
         if !exact {
-            msg.escaped_field(names::HEADER_BLOCK, block);
+            msg.escaped_field(&header_names::HEADER_BLOCK, block);
         }
         let content =
             frame.slice(header.content_at()..header.content_at() + header.content_len as usize);
@@ -101,13 +135,13 @@ impl Transcoding for BoltCodec {
 
     fn from_http2(&self, message: &Http2Message) -> Result<FrameParts, Error> {
         let fields = Http2Fields::new(PROTOCOL, message)?;
-        let proto: u8 = fields.required_int(names::PROTO)?;
-        let command_type: u8 = fields.required_int(names::TYPE)?;
+        let proto: u8 = fields.required_int(&header_names::PROTO)?;
+        let command_type: u8 = fields.required_int(&header_names::TYPE)?;
         let v2 = proto == PROTO_V2;
         let (ver1, switch) = match v2 {
             true => (
-                Some(fields.required_int(names::VER1)?),
-                Some(fields.required_int(names::SWITCH)?),
+                Some(fields.required_int(&header_names::VER1)?),
+                Some(fields.required_int(&header_names::SWITCH)?),
             ),
             false => (None, None),
         };
@@ -116,18 +150,18 @@ impl Transcoding for BoltCodec {
             proto,
             ver1,
             command_type,
-            cmd_code: fields.required_int(names::CMD_CODE)?,
-            ver2: fields.required_int(names::VER2)?,
-            request_id: fields.required_int(xprotocol_core::transcoding::names::REQUEST_ID)?,
-            codec: fields.required_int(names::CODEC)?,
+            cmd_code: fields.required_int(&header_names::CMD_CODE)?,
+            ver2: fields.required_int(&header_names::VER2)?,
+            request_id: fields.required_int(&common::REQUEST_ID)?,
+            codec: fields.required_int(&header_names::CODEC)?,
             switch,
             timeout: if response {
                 None
             } else {
-                Some(fields.required_int(names::TIMEOUT)?)
+                Some(fields.required_int(&header_names::TIMEOUT)?)
             },
             status: if response {
-                Some(fields.required_int(xprotocol_core::transcoding::names::STATUS)?)
+                Some(fields.required_int(&common::STATUS)?)
             } else {
                 None
             },
@@ -135,19 +169,28 @@ impl Transcoding for BoltCodec {
             header_len: 0,
             content_len: 0,
         };
-        let class = Bytes::from(fields.required_escaped(names::CLASS)?);
-        let block = match fields.headers().contains_key(names::HEADER_BLOCK) {
-            true => Bytes::from(fields.required_escaped(names::HEADER_BLOCK)?),
+        let class = match fields.required_escaped_cow(&header_names::CLASS)? {
+            Cow::Borrowed(class) => Bytes::copy_from_slice(class),
+            Cow::Owned(class) => Bytes::from(class),
+        };
+        let block = match fields.contains(&header_names::HEADER_BLOCK) {
+            true => Bytes::from(fields.required_escaped(&header_names::HEADER_BLOCK)?),
             false => {
-                let mut block = BytesMut::new();
-                let mut count = 0usize;
-                for pair in fields.protocol_headers() {
-                    let (key, value) = pair?;
-                    count += 1;
-                    if count > self.limits.max_header_entries {
+                let mut entries = SmallVec::<[_; INLINE_HEADERS]>::new();
+                for pair in fields.protocol_headers_cow() {
+                    entries.push(pair?);
+                    if entries.len() > self.limits.max_header_entries {
                         return Err(fields.error("protocol header", "more than max_header_entries"));
                     }
-                    put_entry(&mut block, Some(&key), Some(&value));
+                }
+                // Sized exactly: one allocation, no regrowth.
+                let len = entries
+                    .iter()
+                    .map(|(key, value)| 8 + key.len() + value.len())
+                    .sum();
+                let mut block = BytesMut::with_capacity(len);
+                for (key, value) in &entries {
+                    put_entry(&mut block, Some(key), Some(value));
                 }
                 block.freeze()
             }

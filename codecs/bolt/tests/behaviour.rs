@@ -472,6 +472,33 @@ fn http2_mapping_uses_interface_addressing_and_escapes_keys() {
 }
 
 #[test]
+fn an_interface_that_is_no_host_name_keeps_the_protocol_as_authority() {
+    let codec = BoltCodec::new();
+    let frame = codec
+        .encode(
+            &BoltHeader::request(7, 3000),
+            b"com.alipay.sofa.rpc.core.request.SofaRequest",
+            &[
+                (b"service", b"com.example.Outer$Inner:1.0"),
+                (b"sofa_head_method_name", b"get"),
+            ],
+            Bytes::from_static(b"args"),
+        )
+        .unwrap()
+        .to_bytes();
+    let xprotocol_core::Http2Message::Request(request) = codec.to_http2(&frame).unwrap() else {
+        panic!("a request")
+    };
+    assert_eq!(request.uri().authority().unwrap().as_str(), "bolt");
+    assert_eq!(request.uri().path(), "/com.example.Outer%24Inner/get");
+    assert_eq!(request.headers()["xp-interface"], "com.example.Outer$Inner");
+    let back = codec
+        .from_http2(&xprotocol_core::Http2Message::Request(request))
+        .unwrap();
+    assert!(back == frame[..]);
+}
+
+#[test]
 fn responses_carry_native_and_http_status() {
     let codec = BoltCodec::new();
     for (native, http) in [

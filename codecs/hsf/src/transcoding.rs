@@ -4,7 +4,7 @@
 //! and the props, when readable, are copied into informational headers.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use xprotocol_core::transcoding::{Http2Builder, Http2Fields, names as common};
+use xprotocol_core::transcoding::{Decimal, Http2Builder, Http2Fields, header_names as common};
 use xprotocol_core::{Error, FrameParts, Http2Message, Routing, Transcoding};
 
 use crate::header::{
@@ -32,6 +32,24 @@ pub mod names {
     pub const LENGTHS: &str = "xp-hsf-lengths";
 }
 
+/// The [`names`] as `HeaderName`s built at compile time (no parsing per use).
+mod header_names {
+    use http::HeaderName;
+
+    use super::names;
+
+    pub(super) static MAGIC: HeaderName = HeaderName::from_static(names::MAGIC);
+    pub(super) static VERSION: HeaderName = HeaderName::from_static(names::VERSION);
+    pub(super) static TYPE: HeaderName = HeaderName::from_static(names::TYPE);
+    pub(super) static SERIALIZATION: HeaderName = HeaderName::from_static(names::SERIALIZATION);
+    pub(super) static EXTENDS: HeaderName = HeaderName::from_static(names::EXTENDS);
+    pub(super) static TIMEOUT: HeaderName = HeaderName::from_static(names::TIMEOUT);
+    pub(super) static LENGTHS: HeaderName = HeaderName::from_static(names::LENGTHS);
+}
+
+/// HSF-specific headers a message may carry (`xp-hsf-…`).
+const HSF_HEADERS: usize = 7;
+
 fn u32_at(frame: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([frame[at], frame[at + 1], frame[at + 2], frame[at + 3]])
 }
@@ -42,38 +60,56 @@ impl Transcoding for HsfCodec {
         let id_at = id_at(&layout);
         let mut id = [0u8; 8];
         id.copy_from_slice(&frame[id_at..id_at + 8]);
-        let mut msg = Http2Builder::new(PROTOCOL, kind_of(&layout, frame), u64::from_be_bytes(id));
-        msg.field(names::MAGIC, frame[0]);
+        // Informational; a request whose props cannot be read still transcodes.
+        let route = match layout {
+            Layout::Request(_) => self.route_headers(frame).ok(),
+            _ => None,
+        };
+        let capacity = Http2Builder::SHARED_HEADERS
+            + HSF_HEADERS
+            + route.as_ref().map_or(0, |route| route.header_count());
+        let mut msg = Http2Builder::with_capacity(
+            PROTOCOL,
+            kind_of(&layout, frame),
+            u64::from_be_bytes(id),
+            capacity,
+        );
+        msg.field(&header_names::MAGIC, frame[0]);
         let body = match layout {
             Layout::Heartbeat => {
-                msg.field(names::TYPE, frame[1])
-                    .field(names::VERSION, frame[2])
-                    .escaped_field(names::EXTENDS, &frame[3..6]);
-                msg.field(names::TIMEOUT, u32_at(frame, 14));
+                msg.field(&header_names::TYPE, frame[1])
+                    .field(&header_names::VERSION, frame[2])
+                    .escaped_field(&header_names::EXTENDS, &frame[3..6]);
+                msg.field(&header_names::TIMEOUT, u32_at(frame, 14));
                 Bytes::new()
             }
             Layout::Response { .. } => {
-                msg.field(names::VERSION, frame[1])
-                    .field(names::TYPE, frame[2])
-                    .field(names::SERIALIZATION, frame[4]);
-                msg.escaped_field(names::EXTENDS, &frame[5..8]);
+                msg.field(&header_names::VERSION, frame[1])
+                    .field(&header_names::TYPE, frame[2])
+                    .field(&header_names::SERIALIZATION, frame[4]);
+                msg.escaped_field(&header_names::EXTENDS, &frame[5..8]);
                 msg.status(u32::from(frame[3]), if frame[3] == 0 { 200 } else { 500 });
                 frame.slice(RESPONSE_HEADER_LEN..)
             }
             Layout::Request(request) => {
-                msg.field(names::VERSION, frame[1])
-                    .field(names::TYPE, frame[2])
-                    .field(names::SERIALIZATION, frame[3]);
-                msg.escaped_field(names::EXTENDS, &frame[4..7])
-                    .field(names::TIMEOUT, u32_at(frame, 15));
-                let lengths: Vec<String> = (19..request.header_len)
-                    .step_by(4)
-                    .map(|at| u32_at(frame, at).to_string())
-                    .collect();
-                msg.escaped_field(names::LENGTHS, lengths.join(",").as_bytes());
-                // Informational; a request whose props cannot be read still transcodes.
-                if let Ok(route) = self.route_headers(frame) {
-                    msg.route(&route);
+                msg.field(&header_names::VERSION, frame[1])
+                    .field(&header_names::TYPE, frame[2])
+                    .field(&header_names::SERIALIZATION, frame[3]);
+                msg.escaped_field(&header_names::EXTENDS, &frame[4..7])
+                    .field(&header_names::TIMEOUT, u32_at(frame, 15));
+                // Up to 10 digits and a comma per length field.
+                let mut lengths =
+                    Vec::with_capacity(request.header_len.saturating_sub(19) / 4 * 11);
+                for at in (19..request.header_len).step_by(4) {
+                    if at > 19 {
+                        lengths.push(b',');
+                    }
+                    lengths
+                        .extend_from_slice(Decimal::unsigned(u32_at(frame, at).into()).as_bytes());
+                }
+                msg.escaped_field(&header_names::LENGTHS, &lengths);
+                if let Some(route) = &route {
+                    msg.route(route);
                     for (key, value) in route.headers() {
                         msg.protocol_header(key, value);
                     }
@@ -86,10 +122,10 @@ impl Transcoding for HsfCodec {
 
     fn from_http2(&self, message: &Http2Message) -> Result<FrameParts, Error> {
         let fields = Http2Fields::new(PROTOCOL, message)?;
-        let magic: u8 = fields.required_int(names::MAGIC)?;
-        let id: u64 = fields.required_int(common::REQUEST_ID)?;
-        let extends = fields.required_escaped(names::EXTENDS)?;
-        let extends: [u8; 3] = extends
+        let magic: u8 = fields.required_int(&header_names::MAGIC)?;
+        let id: u64 = fields.required_int(&common::REQUEST_ID)?;
+        let extends = fields.required_escaped_cow(&header_names::EXTENDS)?;
+        let extends: [u8; 3] = extends[..]
             .try_into()
             .map_err(|_| fields.error(names::EXTENDS, "not 3 bytes"))?;
         let body = message.body().clone();
@@ -97,19 +133,19 @@ impl Transcoding for HsfCodec {
         match magic {
             HEARTBEAT_MAGIC => {
                 head.put_u8(magic);
-                head.put_u8(fields.required_int(names::TYPE)?);
-                head.put_u8(fields.required_int(names::VERSION)?);
+                head.put_u8(fields.required_int(&header_names::TYPE)?);
+                head.put_u8(fields.required_int(&header_names::VERSION)?);
                 head.put_slice(&extends);
                 head.put_u64(id);
-                head.put_u32(fields.required_int(names::TIMEOUT)?);
+                head.put_u32(fields.required_int(&header_names::TIMEOUT)?);
             }
             MAGIC => {
-                let version: u8 = fields.required_int(names::VERSION)?;
-                let ty: u8 = fields.required_int(names::TYPE)?;
-                let serialization: u8 = fields.required_int(names::SERIALIZATION)?;
+                let version: u8 = fields.required_int(&header_names::VERSION)?;
+                let ty: u8 = fields.required_int(&header_names::TYPE)?;
+                let serialization: u8 = fields.required_int(&header_names::SERIALIZATION)?;
                 match ty {
                     TYPE_RESPONSE => {
-                        let status: u8 = fields.required_int(common::STATUS)?;
+                        let status: u8 = fields.required_int(&common::STATUS)?;
                         head.put_slice(&[magic, version, ty, status, serialization]);
                         head.put_slice(&extends);
                         head.put_u64(id);
@@ -121,8 +157,8 @@ impl Transcoding for HsfCodec {
                         head.put_slice(&[magic, version, ty, serialization]);
                         head.put_slice(&extends);
                         head.put_u64(id);
-                        head.put_u32(fields.required_int(names::TIMEOUT)?);
-                        let lengths = fields.required_escaped(names::LENGTHS)?;
+                        head.put_u32(fields.required_int(&header_names::TIMEOUT)?);
+                        let lengths = fields.required_escaped_cow(&header_names::LENGTHS)?;
                         let lengths = std::str::from_utf8(&lengths)
                             .map_err(|_| fields.error(names::LENGTHS, "not decimal"))?;
                         for n in lengths.split(',') {
