@@ -14,7 +14,7 @@
 //! sidecar pair". Needs `node`, `interop/node_modules` and `interop/.venv`
 //! (`bash scripts/test.sh` installs them): a missing install FAILS, never skips.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -143,41 +143,33 @@ fn through_mesh(server: Peer, client: Peer, client_args: &[&str], xproto_args: &
     let (mesh, line) = start(mesh, "mesh listening ");
     assert!(line.contains(&listen), "{line}");
 
-    let mut client_cmd = client.command("client");
-    client_cmd
+    let summary = run_client(client, &listen, client_args);
+    drop(mesh);
+    summary
+}
+
+/// Run `client` against `target` to the end; its JSON summary, which must say `ok`.
+fn run_client(client: Peer, target: &str, args: &[&str]) -> Value {
+    let started = Instant::now();
+    let output = client
+        .command("client")
         .args([
             "--target",
-            &listen,
+            target,
             "--name",
             "upstream-1",
             "--deadline",
             "20000",
         ])
-        .args(client_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let mut child = client_cmd.spawn().expect("client starts");
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_to_string(&mut stdout)
-        .expect("client stdout");
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut stderr)
-        .expect("client stderr");
-    let status = child.wait().expect("client exits");
-    drop(mesh);
+        .args(args)
+        .output()
+        .expect("client runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     let summary: Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("client printed no JSON summary ({e}): {stdout}\n{stderr}"));
     assert!(
-        status.success() && summary["ok"] == Value::Bool(true),
+        output.status.success() && summary["ok"] == Value::Bool(true),
         "client failed after {:?}: {summary}\n{stderr}",
         started.elapsed()
     );
@@ -283,22 +275,7 @@ fn xproto_sidecar_runs_a_config_file_between_real_peers() {
     sidecar.arg("sidecar").arg("--config").arg(&config);
     let (_sidecar, line) = start(sidecar, "listening native ");
     assert!(line.ends_with(&listen), "{line}");
-    let output = Peer::SofaRpc
-        .command("client")
-        .args([
-            "--target",
-            &listen,
-            "--name",
-            "upstream-1",
-            "--deadline",
-            "20000",
-        ])
-        .output()
-        .expect("client runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("no JSON summary ({e}): {stdout}"));
-    assert!(output.status.success(), "{summary}");
+    let summary = run_client(Peer::SofaRpc, &listen, &[]);
     assert_pipelined(&summary);
     let _ = std::fs::remove_dir_all(&dir);
 }

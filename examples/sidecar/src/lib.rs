@@ -255,10 +255,7 @@ pub struct SidecarThread {
 impl SidecarThread {
     /// The bound address of the listener called `name`.
     pub fn address(&self, name: &str) -> Option<SocketAddr> {
-        self.addresses
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, a)| *a)
+        listener_address(&self.addresses, name)
     }
 
     /// The sidecar's counters.
@@ -276,6 +273,11 @@ impl Drop for SidecarThread {
             let _ = thread.join();
         }
     }
+}
+
+/// The address of the listener called `name` among `addresses`.
+fn listener_address(addresses: &[(String, SocketAddr)], name: &str) -> Option<SocketAddr> {
+    addresses.iter().find(|(n, _)| n == name).map(|(_, a)| *a)
 }
 
 /// The registry limited to `names` (all of it when `names` is empty).
@@ -310,10 +312,7 @@ impl RunningSidecar {
 
     /// The bound address of the listener called `name`.
     pub fn address(&self, name: &str) -> Option<SocketAddr> {
-        self.addresses
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, a)| *a)
+        listener_address(&self.addresses, name)
     }
 
     /// The sidecar's counters.
