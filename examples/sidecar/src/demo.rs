@@ -135,14 +135,10 @@ async fn start_server(
 
 /// Run the demo with `calls` calls per protocol.
 pub async fn run(calls: usize) -> Result<DemoReport, SidecarError> {
-    let io = |e: std::io::Error| SidecarError::Config(format!("demo: {e}"));
-    let (user_v1, _) = start_server("user-v1", Protocol::Bolt).await.map_err(io)?;
-    let (user_v2, _) = start_server("user-v2", Protocol::Bolt).await.map_err(io)?;
-    let (orders, _) = start_server("order-v1", Protocol::Dubbo)
-        .await
-        .map_err(io)?;
-    let dns =
-        DnsResponder::bind([(USER_SERVICE.to_owned(), vec![Ipv4Addr::LOCALHOST])]).map_err(io)?;
+    let (user_v1, _) = start_server("user-v1", Protocol::Bolt).await?;
+    let (user_v2, _) = start_server("user-v2", Protocol::Bolt).await?;
+    let (orders, _) = start_server("order-v1", Protocol::Dubbo).await?;
+    let dns = DnsResponder::bind([(USER_SERVICE.to_owned(), vec![Ipv4Addr::LOCALHOST])])?;
     let config = Config::from_toml(&format!(
         r#"
         [sidecar]

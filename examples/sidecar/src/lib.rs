@@ -72,6 +72,9 @@ pub enum SidecarError {
     /// A TLS file problem.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// A thread, runtime or socket of the sidecar (or the demo) could not be set up.
+    #[error("cannot start: {0}")]
+    Start(#[from] std::io::Error),
     /// A listener could not bind.
     #[error("listener `{name}` on {address}: {source}")]
     Bind {
@@ -211,7 +214,7 @@ impl Sidecar {
                 {
                     Ok(runtime) => runtime,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(SidecarError::Config(format!("runtime: {e}"))));
+                        let _ = ready_tx.send(Err(SidecarError::Start(e)));
                         return;
                     }
                 };
@@ -229,7 +232,7 @@ impl Sidecar {
                     }
                 });
             })
-            .map_err(|e| SidecarError::Config(format!("thread: {e}")))?;
+            .map_err(SidecarError::Start)?;
         let (addresses, stats) = ready_rx
             .recv()
             .map_err(|_| SidecarError::Config("sidecar thread ended before starting".into()))??;
