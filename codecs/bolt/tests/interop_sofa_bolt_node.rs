@@ -694,9 +694,39 @@ fn frames_we_build_decode_in_the_peer() {
 
     // Header mutation: Set x-trace-id, remove nothing.
     let edits = [HeaderEdit::Set("x-trace-id", "追踪-1")];
-    for (src, id) in [
-        ("hessian2 v1 request", 101),
-        ("hessian2 v2+CRC request", 105),
+    let hessian_edit = || {
+        vec![
+            ("/wire/headerMap/x-trace-id", json!("追踪-1")),
+            ("/wire/headerMap/service", json!(SVC)),
+        ]
+    };
+    let pb_edit = || {
+        vec![
+            ("/requestProps/x-trace-id", json!("追踪-1")),
+            ("/requestProps/x-tenant", json!("t1")),
+            (
+                "/requestProps/rpc_trace_context/sofaTraceId",
+                json!(TRACE_ID),
+            ),
+        ]
+    };
+    for (src, expected) in [
+        (
+            "hessian2 v1 request",
+            with(hessian_request_fields(101), hessian_edit()),
+        ),
+        (
+            "hessian2 v2+CRC request",
+            with(hessian_request_fields(105), hessian_edit()),
+        ),
+        (
+            "protobuf v1 request",
+            with(pb_request_fields(110), pb_edit()),
+        ),
+        (
+            "protobuf v2+CRC request",
+            with(pb_request_fields(111), pb_edit()),
+        ),
     ] {
         let mutated = codec
             .mutate_headers(&Bytes::copy_from_slice(cat.frame(src)), &edits)
@@ -705,37 +735,7 @@ fn frames_we_build_decode_in_the_peer() {
         frames.push(built(
             format!("mutate_headers(x-trace-id) on {src}"),
             mutated.to_vec(),
-            with(
-                hessian_request_fields(id),
-                vec![
-                    ("/wire/headerMap/x-trace-id", json!("追踪-1")),
-                    ("/wire/headerMap/service", json!(SVC)),
-                ],
-            ),
-        ));
-    }
-    for (src, id) in [
-        ("protobuf v1 request", 110),
-        ("protobuf v2+CRC request", 111),
-    ] {
-        let mutated = codec
-            .mutate_headers(&Bytes::copy_from_slice(cat.frame(src)), &edits)
-            .expect("mutate")
-            .to_bytes();
-        frames.push(built(
-            format!("mutate_headers(x-trace-id) on {src}"),
-            mutated.to_vec(),
-            with(
-                pb_request_fields(id),
-                vec![
-                    ("/requestProps/x-trace-id", json!("追踪-1")),
-                    ("/requestProps/x-tenant", json!("t1")),
-                    (
-                        "/requestProps/rpc_trace_context/sofaTraceId",
-                        json!(TRACE_ID),
-                    ),
-                ],
-            ),
+            expected,
         ));
     }
 
